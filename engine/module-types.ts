@@ -74,6 +74,8 @@ export interface ParallelismUse {
   raw: string;
   /** Which argument it came from (for the error position), e.g. `jobs` or `cmd`. */
   arg: string;
+  /** Offset of the value inside that argument's string, when it is a string. */
+  offset?: number;
 }
 
 export interface ModuleDef<A = any> {
@@ -81,6 +83,8 @@ export interface ModuleDef<A = any> {
   description: string;
   /** JSON Schema of the arguments (draft-07, validated by ajv with useDefaults). */
   schema: JsonSchema;
+  /** Arguments the engine must not template-render (expressions, e.g. assert's `that`). */
+  noRender?: string[];
   /** For command/shell: the argument that a free-form string value fills. */
   freeForm?: string;
   /** True for build tasks: placement forbids them on hardware classes that must never build. */
@@ -89,6 +93,8 @@ export interface ModuleDef<A = any> {
   controllerOnly?: boolean;
   /** Static parallelism values in the (parse-time rendered) args, for the doctrine check. */
   parallelism?(args: A): ParallelismUse[];
+  /** Fact names this module sets on the host (so templates may use them in later tasks). */
+  providesFacts?: string[];
   /** Markdown examples for the generated docs. */
   examples?: string;
   run(ctx: TaskContext, args: A): Promise<TaskResult>;

@@ -1,0 +1,42 @@
+/**
+ * Variable precedence, as in Ansible (lowest first): inventory group vars < inventory host vars <
+ * play vars < task vars < registered results and set-fact < extra vars (-e). Magic variables
+ * (inventory_hostname, groups, hostvars, ...) are reserved and always win.
+ */
+import type { Inventory, InventoryHost } from '../inventory/model.js';
+
+export const MAGIC_VARS = ['inventory_hostname', 'inventory_hostname_short', 'group_names', 'groups', 'hostvars', 'playbook_dir', 'tsplay_check_mode', 'ansible_check_mode', 'hardware_class'] as const;
+
+export function magicVars(host: InventoryHost, inv: Inventory, playbookDir: string, check: boolean): Record<string, unknown> {
+  const groups: Record<string, string[]> = {};
+  for (const [n, g] of inv.groups) groups[n] = g.hosts;
+  const hostvars: Record<string, Record<string, unknown>> = {};
+  for (const [n, h] of inv.hosts) hostvars[n] = h.vars;
+  return {
+    inventory_hostname: host.name,
+    inventory_hostname_short: host.name.split('.')[0],
+    group_names: host.groups.filter((g) => g !== 'all'),
+    groups,
+    hostvars,
+    playbook_dir: playbookDir,
+    tsplay_check_mode: check,
+    ansible_check_mode: check,
+    hardware_class: host.hardwareClass,
+  };
+}
+
+export interface ScopeLayers {
+  host: Record<string, unknown>;
+  play: Record<string, unknown>;
+  task: Record<string, unknown>;
+  /** Registered results and set-fact / module facts for this host. */
+  facts: Record<string, unknown>;
+  extra: Record<string, unknown>;
+  magic: Record<string, unknown>;
+  /** The loop variable, when looping. */
+  loop?: Record<string, unknown>;
+}
+
+export function buildScope(l: ScopeLayers): Record<string, unknown> {
+  return Object.assign({}, l.host, l.play, l.task, l.facts, l.loop ?? {}, l.extra, l.magic);
+}
