@@ -110,16 +110,19 @@ function regexSearch(input: unknown, args: FilterArgs): unknown {
     else if (numbered) groups.push(Number(numbered[1]));
     else throw new FilterFailure('expr/value', `regex_search group arguments look like '\\\\1' or '\\\\g<name>', got '${g}'`);
   }
+  if (groups.length > 0) {
+    // An alternative matching the empty string reveals the pattern's groups without the input.
+    const shape = new RegExp(`${re.source}|`, re.flags).exec('') as RegExpExecArray;
+    for (const g of groups) {
+      if (typeof g === 'number' ? g >= shape.length : !(shape.groups && g in shape.groups)) {
+        throw new FilterFailure('expr/value', `regex_search: the pattern has no group ${typeof g === 'number' ? g : `'${g}'`}`);
+      }
+    }
+  }
   const m = re.exec(toText(input));
   if (!m) return null;
   if (groups.length === 0) return m[0];
-  return groups.map((g) => {
-    const v = typeof g === 'number' ? m[g] : m.groups?.[g];
-    if (typeof g === 'number' ? g >= m.length : !(m.groups && g in m.groups)) {
-      throw new FilterFailure('expr/value', `regex_search: no group ${String(g)} in the pattern`);
-    }
-    return v ?? null;
-  });
+  return groups.map((g) => (typeof g === 'number' ? m[g] : m.groups?.[g]) ?? null);
 }
 
 function split(input: unknown, args: FilterArgs): string[] {

@@ -62,13 +62,16 @@ const HINTS: Record<string, string> = {
   '&&': 'use `and`', '||': 'use `or`', '!': 'use `not`', '===': 'use `==`', '!==': 'use `!=`',
 };
 
-function jsepErrorHint(source: string, index: number): string | undefined {
+/** A hint for common non-Jinja spellings; the offset moves back onto `||` or `&&` when jsep stopped inside it. */
+function jsepErrorHint(source: string, index: number): { hint?: string; at: number } {
+  const at = (i: number, tok: string): boolean => i >= 0 && source.startsWith(tok, i) && !(tok === '!' && source[i + 1] === '=');
   for (const [tok, hint] of Object.entries(HINTS)) {
-    if (source.startsWith(tok, index) || source.startsWith(tok, index - 1)) return hint;
+    if (at(index, tok)) return { hint, at: index };
+    if (at(index - 1, tok)) return { hint, at: index - 1 };
   }
-  if (/\bnot\s{2,}in\b/.test(source)) return 'write `not in` with a single space';
-  if (/\bif\b.*\belse\b/.test(source)) return 'inline `x if c else y` is not supported: use `c ? x : y`';
-  return undefined;
+  if (/\bnot\s{2,}in\b/.test(source)) return { hint: 'write `not in` with a single space', at: index };
+  if (/\bif\b.*\belse\b/.test(source)) return { hint: 'inline `x if c else y` is not supported: use `c ? x : y`', at: index };
+  return { at: index };
 }
 
 /** Parses and converts an expression; throws ExprSyntaxError with the offset of the problem. */
@@ -80,8 +83,8 @@ export function parseExpression(source: string): ExprNode {
     tree = jsep(source) as JsepNode;
   } catch (e) {
     const err = e as Error & { index?: number; description?: string };
-    const index = typeof err.index === 'number' ? err.index : 0;
-    throw new ExprSyntaxError(err.description ?? err.message, index, jsepErrorHint(source, index));
+    const { hint, at } = jsepErrorHint(source, typeof err.index === 'number' ? err.index : 0);
+    throw new ExprSyntaxError(err.description ?? err.message, at, hint);
   }
   return new Converter(source).convert(tree, 0);
 }
@@ -146,7 +149,8 @@ class Converter {
         if (word && ['and', 'or', 'in', 'is', 'not'].includes(word)) {
           return this.fail(`expected an expression after '${word}'`, second?.__start ?? start);
         }
-        return this.fail('unexpected text after the expression', second?.__start ?? start, jsepErrorHint(this.source, second?.__start ?? start));
+        const { hint, at } = jsepErrorHint(this.source, second?.__start ?? start);
+        return this.fail('unexpected text after the expression', at, hint);
       }
       case 'SequenceExpression':
         return this.fail('a comma-separated sequence is not an expression', start);
