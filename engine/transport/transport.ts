@@ -59,9 +59,13 @@ export class UnreachableError extends Error {
   }
 }
 
-/** Host-key verification refused the host (unknown or changed key). */
+/** Host-key verification refused the host (unknown, changed or revoked key). */
 export class HostKeyError extends UnreachableError {
-  constructor(message: string, code: 'ssh/unknown-host-key' | 'ssh/changed-host-key', hint: string) {
+  constructor(
+    message: string,
+    code: 'ssh/unknown-host-key' | 'ssh/changed-host-key' | 'ssh/revoked-host-key',
+    hint: string,
+  ) {
     super(message, code, hint);
     this.name = 'HostKeyError';
   }
