@@ -1,0 +1,538 @@
+/**
+ * SSH transport over node-ssh (ssh2). One connection per host per run, shared by all tasks;
+ * at most `maxChannels` channels open on it at once (sshd's MaxSessions defaults to 10).
+ *
+ * Every exec runs in its own process group on the host, whose id is written to a pid file under
+ * /tmp; on timeout or abort the whole group is killed over the same connection.
+ */
+import { randomBytes } from 'node:crypto';
+import { promises as fs } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { Readable } from 'node:stream';
+import type { NodeSSH } from 'node-ssh';
+import {
+  appendKnownHost,
+  fingerprint,
+  keyTypeOf,
+  knownHostName,
+  knownKeyTypes,
+  readKnownHosts,
+  verifyHostKey,
+  type KnownHostEntry,
+} from './known-hosts.js';
+import { OutputCollector, signalExitCode, stoppedResult } from './output.js';
+import {
+  GET_MISSING_RC,
+  SETSID_PROBE,
+  getScript,
+  killGroupScript,
+  putScript,
+  wrapCommand,
+} from './remote-command.js';
+import { Semaphore } from './semaphore.js';
+import { classifyConnectError, connectionLost, where, type ConnectContext } from './ssh-errors.js';
+import { TransferError } from './transfer-error.js';
+import {
+  HostKeyError,
+  UnreachableError,
+  type Command,
+  type ExecOptions,
+  type ExecResult,
+  type Transport,
+} from './transport.js';
+
+export interface SshTransportOptions {
+  /** Inventory name. */
+  host: string;
+  /** Address to connect to (name or IP). */
+  address: string;
+  port?: number;
+  user: string;
+  privateKeyPath?: string;
+  /** ssh-agent socket; defaults to $SSH_AUTH_SOCK when no privateKeyPath is given. */
+  agent?: string;
+  /** Defaults to ~/.ssh/known_hosts. */
+  knownHostsPath?: string;
+  /** Accept and record unknown host keys (never changed or revoked ones). */
+  trustNewHostKeys?: boolean;
+  connectTimeoutMs?: number;
+  /** Extra connect attempts when the server drops us during the handshake (MaxStartups). Default 3. */
+  connectRetries?: number;
+  /** Concurrent channels on the connection. Default 8 (sshd MaxSessions is 10; 2 are kept for kills). */
+  maxChannels?: number;
+  /** Keepalive interval; the connection is declared lost after 3 unanswered keepalives. Default 5000. */
+  keepaliveIntervalMs?: number;
+}
+
+/** How long killing a timed-out/aborted command may take before exec settles anyway. */
+const KILL_GRACE_MS = 2500;
+const KEEPALIVE_COUNT_MAX = 3;
+const RETRY_BASE_MS = 250;
+const RETRY_CAP_MS = 4000;
+const SERVER_HOST_KEY_ALGORITHMS: Record<string, string[]> = {
+  'ssh-ed25519': ['ssh-ed25519'],
+  'ecdsa-sha2-nistp256': ['ecdsa-sha2-nistp256'],
+  'ecdsa-sha2-nistp384': ['ecdsa-sha2-nistp384'],
+  'ecdsa-sha2-nistp521': ['ecdsa-sha2-nistp521'],
+  'ssh-rsa': ['rsa-sha2-512', 'rsa-sha2-256', 'ssh-rsa'],
+};
+
+type State = 'idle' | 'ready' | 'lost' | 'closed';
+type StopReason = 'timeout' | 'abort';
+
+interface ChannelIo {
+  stdin?: string | Buffer;
+  onStdout(chunk: Buffer): void;
+  onStderr(chunk: Buffer): void;
+}
+
+/** The part of an ssh2 ClientChannel we use. */
+interface Closable {
+  close(): void;
+}
+
+type RunOutcome = { rc: number } | { stopped: StopReason; note: string };
+
+export class SshTransport implements Transport {
+  readonly host: string;
+  private readonly address: string;
+  private readonly port: number;
+  private readonly user: string;
+  private readonly privateKeyPath?: string;
+  private readonly agent?: string;
+  private readonly knownHostsPath: string;
+  private readonly trustNewHostKeys: boolean;
+  private readonly connectTimeoutMs: number;
+  private readonly connectRetries: number;
+  private readonly keepaliveIntervalMs: number;
+  private readonly channels: Semaphore;
+  private readonly killChannels = new Semaphore(2);
+
+  private state: State = 'idle';
+  private ssh?: NodeSSH;
+  private connecting?: Promise<void>;
+  private lostError?: UnreachableError;
+  private hasSetsid = false;
+  private readonly lossListeners = new Set<(err: UnreachableError) => void>();
+
+  constructor(opts: SshTransportOptions) {
+    this.host = opts.host;
+    this.address = opts.address;
+    this.port = opts.port ?? 22;
+    this.user = opts.user;
+    this.privateKeyPath = opts.privateKeyPath === undefined ? undefined : expandHome(opts.privateKeyPath);
+    this.agent = opts.agent ?? (opts.privateKeyPath === undefined ? process.env.SSH_AUTH_SOCK : undefined);
+    this.knownHostsPath = expandHome(opts.knownHostsPath ?? path.join(os.homedir(), '.ssh', 'known_hosts'));
+    this.trustNewHostKeys = opts.trustNewHostKeys ?? false;
+    this.connectTimeoutMs = opts.connectTimeoutMs ?? 10_000;
+    this.connectRetries = Math.max(0, Math.min(opts.connectRetries ?? 3, 10));
+    this.keepaliveIntervalMs = opts.keepaliveIntervalMs ?? 5000;
+    this.channels = new Semaphore(opts.maxChannels ?? 8);
+  }
+
+  connect(): Promise<void> {
+    if (this.state === 'ready') return Promise.resolve();
+    this.connecting ??= this.open().finally(() => {
+      this.connecting = undefined;
+    });
+    return this.connecting;
+  }
+
+  async exec(command: Command, opts: ExecOptions = {}): Promise<ExecResult> {
+    const pidFile = `/tmp/.tsplay-${randomBytes(8).toString('hex')}.pgid`;
+    // Built before connecting so a bad env name fails without touching the host.
+    const build = (setsid: boolean): string => wrapCommand(command, { env: opts.env, cwd: opts.cwd, pidFile, setsid });
+    build(false);
+    if (opts.signal?.aborted) return stoppedResult('abort', '', '');
+
+    const stop = new AbortController();
+    const timer =
+      opts.timeoutMs === undefined ? undefined : setTimeout(() => stop.abort('timeout'), Math.max(0, opts.timeoutMs));
+    const onAbort = (): void => stop.abort('abort');
+    opts.signal?.addEventListener('abort', onAbort, { once: true });
+    const stdout = new OutputCollector(opts.onStdout);
+    const stderr = new OutputCollector(opts.onStderr);
+    let release: (() => void) | undefined;
+    try {
+      const ssh = await untilAborted(this.ready(), stop.signal);
+      release = await this.channels.acquire(stop.signal);
+      const outcome = await this.run(
+        ssh,
+        build(this.hasSetsid),
+        { stdin: opts.stdin, onStdout: (b) => stdout.push(b), onStderr: (b) => stderr.push(b) },
+        { signal: stop.signal, pidFile },
+      );
+      if ('rc' in outcome) return { rc: outcome.rc, stdout: stdout.text(), stderr: stderr.text() };
+      return stoppedResult(outcome.stopped, stdout.text(), stderr.text() + outcome.note);
+    } catch (err) {
+      if (stop.signal.aborted && !(err instanceof UnreachableError)) {
+        return stoppedResult(stop.signal.reason as StopReason, stdout.text(), stderr.text());
+      }
+      throw err;
+    } finally {
+      release?.();
+      clearTimeout(timer);
+      opts.signal?.removeEventListener('abort', onAbort);
+    }
+  }
+
+  async put(file: string, content: string | Buffer, mode?: number): Promise<void> {
+    const ssh = await this.ready();
+    const stderr = new OutputCollector();
+    const outcome = await this.channels.run(() =>
+      this.run(ssh, putScript(file, mode), {
+        stdin: typeof content === 'string' ? Buffer.from(content) : content,
+        onStdout: () => undefined,
+        onStderr: (b) => stderr.push(b),
+      }),
+    );
+    if ('rc' in outcome && outcome.rc === 0) return;
+    throw new TransferError(
+      `could not write ${file} on ${this.host}: ${stderr.text().trim() || `exit status ${'rc' in outcome ? outcome.rc : '?'}`}`,
+      'transport/put-failed',
+      'Does the directory exist, and may the SSH user write to it?',
+    );
+  }
+
+  async get(file: string): Promise<Buffer | null> {
+    const ssh = await this.ready();
+    const chunks: Buffer[] = [];
+    const stderr = new OutputCollector();
+    const outcome = await this.channels.run(() =>
+      this.run(ssh, getScript(file), { onStdout: (b) => chunks.push(b), onStderr: (b) => stderr.push(b) }),
+    );
+    if ('rc' in outcome && outcome.rc === 0) return Buffer.concat(chunks);
+    if ('rc' in outcome && outcome.rc === GET_MISSING_RC) return null;
+    throw new TransferError(
+      `could not read ${file} on ${this.host}: ${stderr.text().trim() || 'unknown error'}`,
+      'transport/get-failed',
+      'May the SSH user read it?',
+    );
+  }
+
+  async close(): Promise<void> {
+    if (this.connecting) await this.connecting.catch(() => undefined);
+    this.state = 'closed';
+    const ssh = this.ssh;
+    if (!ssh) return;
+    const client = ssh.connection;
+    await new Promise<void>((resolve) => {
+      const t = setTimeout(resolve, 1000);
+      client?.once('close', () => {
+        clearTimeout(t);
+        resolve();
+      });
+      ssh.dispose();
+      if (!client) resolve();
+    });
+  }
+
+  // ---- connection -------------------------------------------------------------------------
+
+  private get context(): ConnectContext {
+    return {
+      host: this.host,
+      address: this.address,
+      port: this.port,
+      user: this.user,
+      credentials: this.privateKeyPath
+        ? `key ${this.privateKeyPath}`
+        : this.agent
+          ? `the keys in the SSH agent (${this.agent})`
+          : 'no key at all: no privateKeyPath and SSH_AUTH_SOCK is not set',
+      connectTimeoutMs: this.connectTimeoutMs,
+    };
+  }
+
+  /** The live client, connecting first if needed; a lost connection stays lost. */
+  private async ready(): Promise<NodeSSH> {
+    if (this.state === 'lost') throw this.lostError!;
+    await this.connect();
+    if (this.state !== 'ready' || !this.ssh) throw this.lostError ?? connectionLost(this.context, 'closed');
+    return this.ssh;
+  }
+
+  private async open(): Promise<void> {
+    const { NodeSSH: Client } = await import('node-ssh');
+    const privateKey = await this.readPrivateKey();
+    const entries = await this.readKnownHosts();
+    for (let attempt = 1; ; attempt++) {
+      try {
+        const ssh = await this.attempt(Client, privateKey, entries);
+        this.adopt(ssh);
+        const probe = await ssh.execCommand(SETSID_PROBE).catch(() => undefined);
+        this.hasSetsid = probe?.code === 0;
+        return;
+      } catch (err) {
+        const { error, retryable } = classifyConnectError(err, this.context, attempt);
+        if (!retryable || attempt > this.connectRetries) throw error;
+        const ceiling = Math.min(RETRY_CAP_MS, RETRY_BASE_MS * 2 ** (attempt - 1));
+        await sleep(ceiling / 2 + Math.random() * (ceiling / 2));
+      }
+    }
+  }
+
+  private async attempt(
+    Client: typeof NodeSSH,
+    privateKey: string | undefined,
+    entries: KnownHostEntry[],
+  ): Promise<NodeSSH> {
+    const ssh = new Client();
+    const name = knownHostName(this.address, this.port);
+    const algorithms = knownKeyTypes(entries, name).flatMap((t) => SERVER_HOST_KEY_ALGORITHMS[t] ?? []);
+    let keyError: HostKeyError | undefined;
+    try {
+      await ssh.connect({
+        host: this.address,
+        port: this.port,
+        username: this.user,
+        privateKey,
+        agent: privateKey === undefined ? this.agent : undefined,
+        tryKeyboard: false,
+        readyTimeout: this.connectTimeoutMs,
+        keepaliveInterval: this.keepaliveIntervalMs,
+        keepaliveCountMax: KEEPALIVE_COUNT_MAX,
+        // Ask for a key type we can verify, as OpenSSH does.
+        algorithms: algorithms.length > 0 ? { serverHostKey: algorithms } : undefined,
+        hostVerifier: (key: Buffer, verify: (ok: boolean) => void) => {
+          this.checkHostKey(entries, name, key).then(
+            () => verify(true),
+            (err: HostKeyError) => {
+              keyError = err;
+              verify(false);
+            },
+          );
+        },
+      });
+      return ssh;
+    } catch (err) {
+      ssh.dispose();
+      throw keyError ?? err;
+    }
+  }
+
+  /** Takes over a freshly connected client: error/close listeners, state. */
+  private adopt(ssh: NodeSSH): void {
+    const client = ssh.connection!;
+    client.setMaxListeners(0);
+    let lastError: { message?: string; code?: string } | undefined;
+    client.on('error', (err: { message?: string; code?: string }) => {
+      lastError = err;
+    });
+    client.on('close', () => {
+      if (this.ssh !== ssh) return;
+      this.ssh = undefined;
+      const why =
+        this.state === 'closed'
+          ? 'closed by tsplay'
+          : lastError?.message === 'Keepalive timeout'
+            ? `no answer to ${KEEPALIVE_COUNT_MAX} keepalives over ${Math.round((KEEPALIVE_COUNT_MAX * this.keepaliveIntervalMs) / 1000)} s`
+            : lastError
+              ? (lastError.code ?? lastError.message ?? 'error')
+              : 'the server closed it';
+      if (this.state === 'ready') this.state = 'lost';
+      this.lostError = connectionLost(this.context, why);
+      for (const listener of [...this.lossListeners]) listener(this.lostError);
+    });
+    this.ssh = ssh;
+    this.lostError = undefined;
+    this.state = 'ready';
+  }
+
+  private async checkHostKey(entries: KnownHostEntry[], name: string, key: Buffer): Promise<void> {
+    const verdict = verifyHostKey(entries, name, key);
+    const type = keyTypeOf(key);
+    const fp = fingerprint(key);
+    const at = where(this.context);
+    const file = this.knownHostsPath;
+    const onHost = `ssh-keygen -lf /etc/ssh/ssh_host_${type.replace(/^ssh-|-sha2-.*$/g, '')}_key.pub`;
+    switch (verdict.status) {
+      case 'match':
+        return;
+      case 'revoked':
+        throw new HostKeyError(
+          `ssh to ${at}: the host presented ${type} ${fp}, which ${file} line ${verdict.entry.line} marks @revoked; refusing to connect`,
+          'ssh/revoked-host-key',
+          'A revoked key must never be accepted. Find out why the host still uses it and give it a new host key.',
+        );
+      case 'changed': {
+        const lines = verdict.entries.map((e) => e.line).join(', ');
+        const old = verdict.entries.map((e) => fingerprint(e.key)).join(', ');
+        throw new HostKeyError(
+          `ssh to ${at}: HOST KEY CHANGED — the host presented ${type} ${fp}, but ${file} line ${lines} records ${old}; refusing to connect`,
+          'ssh/changed-host-key',
+          `Someone may be intercepting the connection, or the host was reinstalled or its keys rotated. ` +
+            `Compare ${fp} with \`${onHost}\` on the host's console. Only if they match, remove the old entry ` +
+            `(line ${lines} of ${file}) with \`ssh-keygen -R '${name}' -f ${file}\` and re-run. ` +
+            `--trust-new-host-keys never overrides a changed key.`,
+        );
+      }
+      case 'unknown': {
+        if (this.trustNewHostKeys) {
+          await appendKnownHost(file, name, key);
+          return;
+        }
+        const others = verdict.otherTypes.length > 0 ? ` (${file} only has ${verdict.otherTypes.join(', ')} for it)` : '';
+        throw new HostKeyError(
+          `ssh to ${at}: unknown host key ${type} ${fp} — ${name} is not in ${file}${others}`,
+          'ssh/unknown-host-key',
+          `Check the fingerprint out of band (\`${onHost}\` on the host's console), then re-run with ` +
+            `--trust-new-host-keys, or add it with \`ssh-keyscan -p ${this.port} -t ${type} ${this.address} >> ${file}\`.`,
+        );
+      }
+    }
+  }
+
+  private async readPrivateKey(): Promise<string | undefined> {
+    if (this.privateKeyPath === undefined) return undefined;
+    try {
+      return await fs.readFile(this.privateKeyPath, 'utf8');
+    } catch (err) {
+      const code = (err as NodeJS.ErrnoException).code;
+      throw new UnreachableError(
+        `ssh to ${where(this.context)}: cannot read the private key ${this.privateKeyPath} (${code === 'ENOENT' ? 'no such file' : code})`,
+        'ssh/auth-failed',
+        'Check the private key path in the inventory, and that tsplay runs as the user who owns the key.',
+      );
+    }
+  }
+
+  private async readKnownHosts(): Promise<KnownHostEntry[]> {
+    try {
+      return await readKnownHosts(this.knownHostsPath);
+    } catch (err) {
+      throw new UnreachableError(
+        `ssh to ${where(this.context)}: cannot read ${this.knownHostsPath} (${(err as NodeJS.ErrnoException).code ?? String(err)})`,
+        'ssh/known-hosts-unreadable',
+        'tsplay verifies host keys against this file; check its permissions.',
+      );
+    }
+  }
+
+  // ---- channels ---------------------------------------------------------------------------
+
+  /**
+   * Runs one remote command on one channel (the caller holds a channel slot). Rejects with
+   * host/connection-lost if the connection drops. With `stop`, aborting it kills the command's
+   * process group and resolves with the reason.
+   */
+  private run(
+    ssh: NodeSSH,
+    remote: string,
+    io: ChannelIo,
+    stop?: { signal: AbortSignal; pidFile: string },
+  ): Promise<RunOutcome> {
+    return new Promise<RunOutcome>((resolve, reject) => {
+      let channel: Closable | undefined;
+      let settled = false;
+      let stopping = false;
+      const settle = (fn: () => void): void => {
+        if (settled) return;
+        settled = true;
+        this.lossListeners.delete(onLost);
+        stop?.signal.removeEventListener('abort', onStop);
+        fn();
+      };
+      const onLost = (err: UnreachableError): void => {
+        if (!stopping) settle(() => reject(err));
+      };
+      const onStop = (): void => {
+        if (settled || stopping || !stop) return;
+        stopping = true;
+        const reason = stop.signal.reason as StopReason;
+        void this.killGroup(ssh, stop.pidFile).then((note) => {
+          try {
+            channel?.close();
+          } catch {
+            // already closed
+          }
+          settle(() => resolve({ stopped: reason, note }));
+        });
+      };
+      this.lossListeners.add(onLost);
+      stop?.signal.addEventListener('abort', onStop, { once: true });
+
+      ssh
+        .execCommand(remote, {
+          noTrim: true,
+          stdin: io.stdin === undefined || typeof io.stdin === 'string' ? io.stdin : Readable.from([io.stdin], { objectMode: false }),
+          onChannel: (ch: Closable) => {
+            channel = ch;
+          },
+          onStdout: io.onStdout,
+          onStderr: io.onStderr,
+        })
+        .then(
+          (res) => {
+            if (stopping) return;
+            if (res.code === null && res.signal === null && this.state !== 'ready') {
+              settle(() => reject(this.lostError ?? connectionLost(this.context, 'closed')));
+              return;
+            }
+            const rc = res.code ?? (res.signal ? signalExitCode(res.signal) : 255);
+            settle(() => resolve({ rc }));
+          },
+          (err: unknown) => {
+            if (stopping) return;
+            settle(() =>
+              reject(
+                this.state === 'ready'
+                  ? new UnreachableError(
+                      `ssh to ${where(this.context)}: could not open a channel: ${(err as Error).message}`,
+                      'ssh/channel-failed',
+                      'sshd may limit sessions per connection (MaxSessions); tsplay keeps at most 8 open.',
+                    )
+                  : (this.lostError ?? connectionLost(this.context, 'closed')),
+              ),
+            );
+          },
+        );
+      if (stop?.signal.aborted) onStop();
+    });
+  }
+
+  /** Kills the group recorded in `pidFile`; returns a note for stderr when that could not be confirmed. */
+  private async killGroup(ssh: NodeSSH, pidFile: string): Promise<string> {
+    const note = (why: string): string =>
+      `\n[tsplay] could not confirm that the command's processes on ${this.host} were killed: ${why}\n`;
+    if (this.state !== 'ready') return note('the connection is gone');
+    const bound = AbortSignal.timeout(KILL_GRACE_MS);
+    try {
+      const res = await untilAborted(
+        this.killChannels.run(() => ssh.execCommand(killGroupScript(pidFile), { noTrim: true }), bound),
+        bound,
+      );
+      return res.code === 0 ? '' : note(`the kill command failed (${res.stderr.trim() || `exit ${res.code}`})`);
+    } catch {
+      return note(bound.aborted ? `no answer within ${KILL_GRACE_MS / 1000} s` : 'the connection is gone');
+    }
+  }
+}
+
+function expandHome(p: string): string {
+  return p === '~' || p.startsWith('~/') ? path.join(os.homedir(), p.slice(1)) : p;
+}
+
+function sleep(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms));
+}
+
+/** Rejects as soon as `signal` aborts (the underlying work carries on). */
+function untilAborted<T>(work: Promise<T>, signal: AbortSignal): Promise<T> {
+  if (signal.aborted) return Promise.reject(new Error('aborted'));
+  return new Promise<T>((resolve, reject) => {
+    const onAbort = (): void => reject(new Error('aborted'));
+    signal.addEventListener('abort', onAbort, { once: true });
+    work.then(
+      (v) => {
+        signal.removeEventListener('abort', onAbort);
+        resolve(v);
+      },
+      (e: unknown) => {
+        signal.removeEventListener('abort', onAbort);
+        reject(e);
+      },
+    );
+  });
+}
