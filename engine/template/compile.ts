@@ -109,7 +109,8 @@ function syntaxErrorFrom(tpl: string, e: Error): TemplateSyntaxError {
   let m = /^Unclosed tag at (\d+)$/.exec(msg);
   if (m) {
     // The unclosed tag swallows the rest of the template, so it is the last opening '{{'.
-    const at = tpl.lastIndexOf('{{');
+    let at = tpl.lastIndexOf('{{');
+    while (at > 0 && tpl[at - 1] === '{') at--; // `{{{ x }}` starts at its first brace
     return new TemplateSyntaxError("unclosed tag: '{{' without a matching '}}'", at >= 0 ? at : Number(m[1]));
   }
   m = /^Unopened section "(.*)" at (\d+)$/s.exec(msg);
