@@ -84,6 +84,7 @@ function loadTasks(list: unknown, source: SourceFile, pi: number, isHandler: boo
 
 function loadTask(t: Record<string, unknown>, source: SourceFile, pi: number, ti: number, isHandler: boolean, diags: Diagnostic[]): TaskSpec | undefined {
   const moduleKeys: string[] = [];
+  let unknownKeys = 0;
   for (const key of Object.keys(t)) {
     if (taskKeywordSet.has(key)) continue;
     if (findModule(canonicalModuleName(key))) {
@@ -91,6 +92,7 @@ function loadTask(t: Record<string, unknown>, source: SourceFile, pi: number, ti
       continue;
     }
     const hint = UNSUPPORTED_HINTS[key] ?? didYouMean(key, [...TASK_KEYWORDS, ...moduleNames()]) ?? `task keys: ${TASK_KEYWORDS.join(', ')}; modules: ${moduleNames().join(', ')}`;
+    unknownKeys++;
     const looksLikeModule = t[key] !== null && typeof t[key] === 'object' && !Array.isArray(t[key]);
     diags.push(
       source.diag(
@@ -103,7 +105,7 @@ function loadTask(t: Record<string, unknown>, source: SourceFile, pi: number, ti
   }
   const label = typeof t.name === 'string' ? `task "${t.name}"` : `task ${ti + 1}`;
   if (moduleKeys.length === 0) {
-    if (!diags.some((d) => d.line === source.locate(t)?.line)) {
+    if (unknownKeys === 0) {
       diags.push(source.diag('task/no-module', `${label} names no module`, source.locate(t), `add one module key, e.g. \`command: ...\`; modules: ${moduleNames().join(', ')}`));
     }
     return undefined;
