@@ -78,6 +78,20 @@ export interface ParallelismUse {
   offset?: number;
 }
 
+export interface StaticProblem {
+  /** Rule id, e.g. `manifest/invalid`. */
+  code: string;
+  message: string;
+  hint?: string;
+  /** The argument the problem is about (for the position). */
+  arg: string;
+  /** When the problem is inside another file (e.g. the manifest), its place there. */
+  file?: string;
+  line?: number;
+  column?: number;
+  sourceLine?: string;
+}
+
 export interface ModuleDef<A = any> {
   name: string;
   description: string;
@@ -93,6 +107,12 @@ export interface ModuleDef<A = any> {
   controllerOnly?: boolean;
   /** Static parallelism values in the (parse-time rendered) args, for the doctrine check. */
   parallelism?(args: A): ParallelismUse[];
+  /**
+   * Parse-time checks beyond the schema, on arguments rendered with what is known before the run
+   * (strings holding run-time values contain U+0001). E.g. pump validates the distcc manifest file.
+   * Runs on the controller during `tsplay check` and before `tsplay run`; must not contact hosts.
+   */
+  staticCheck?(args: A, ctx: { playbookDir: string }): StaticProblem[];
   /** Fact names this module sets on the host (so templates may use them in later tasks). */
   providesFacts?: string[];
   /** Markdown examples for the generated docs. */

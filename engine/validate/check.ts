@@ -203,6 +203,10 @@ function checkPlay(pb: PlaybookSpec, play: PlaySpec, hosts: string[], inv: Inven
           for (const tok of scanJobs(rendered)) uses.push({ value: { jobs: tok.jobs, kind: tok.kind, raw: `${mk}=${tok.raw} (${k} vars)` }, at: src.locate(container, mk) });
         }
       }
+      for (const p of mod.staticCheck?.(args, { playbookDir: pb.dir }) ?? []) {
+        const at = src.locate(task.args, p.arg) ?? src.locate(task.raw, task.moduleKey);
+        report(p.file ? { code: p.code, severity: 'error', message: `task "${task.name}": ${p.message}`, file: p.file, line: p.line, column: p.column, sourceLine: p.sourceLine, hint: p.hint } : src.diag(p.code, `task "${task.name}": ${p.message}`, at, p.hint));
+      }
       const declared = task.experimental ?? play.experimental;
       for (const { value, at } of uses) {
         if (value.raw.includes(UNRESOLVED)) {
