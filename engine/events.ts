@@ -15,17 +15,28 @@ export interface HostRecap {
   durationMs: number;
 }
 
+/** The registered result and facts a task set on a host, redacted; withheld entirely for no_log tasks. */
+export interface TaskState {
+  register?: string;
+  registered?: unknown;
+  facts?: Record<string, unknown>;
+  withheld?: 'no_log';
+}
+
 export type EngineEvent =
   | { type: 'run.start'; time: string; runId: string; playbooks: string[]; check: boolean }
-  | { type: 'play.start'; time: string; play: string; playIndex: number; hosts: string[] }
-  | { type: 'task.start'; time: string; play: string; task: string; taskIndex: number; module: string; hosts: string[]; handler?: boolean }
-  | { type: 'host.start'; time: string; task: string; taskIndex: number; host: string; item?: unknown }
-  | { type: 'host.output'; time: string; task: string; taskIndex: number; host: string; stream: 'stdout' | 'stderr'; text: string }
+  | { type: 'stage.start'; time: string; stage: string; index: number; total: number; playbook: string }
+  | { type: 'stage.end'; time: string; stage: string; index: number; total: number; outcome: 'ok' | 'failed' | 'interrupted'; durationMs: number; message?: string }
+  | { type: 'play.start'; time: string; play: string; playIndex: number; hosts: string[]; playbook?: string }
+  | { type: 'task.start'; time: string; play: string; task: string; taskIndex: number; module: string; hosts: string[]; handler?: boolean; taskId?: string }
+  | { type: 'host.start'; time: string; task: string; taskIndex: number; host: string; item?: unknown; taskId?: string }
+  | { type: 'host.output'; time: string; task: string; taskIndex: number; host: string; stream: 'stdout' | 'stderr'; text: string; taskId?: string }
   | {
       type: 'host.result';
       time: string;
       task: string;
       taskIndex: number;
+      taskId?: string;
       host: string;
       status: HostStatus;
       changed: boolean;
@@ -40,8 +51,10 @@ export type EngineEvent =
       attempts?: number;
       item?: unknown;
       code?: string;
+      /** What the task left for later tasks (the journal keeps it so `tsplay resume` can restore it). Redacted. */
+      state?: TaskState;
     }
-  | { type: 'decision'; time: string; task?: string; taskIndex?: number; host?: string; message: string; data?: Record<string, unknown> }
+  | { type: 'decision'; time: string; task?: string; taskIndex?: number; taskId?: string; host?: string; message: string; data?: Record<string, unknown> }
   | { type: 'task.end'; time: string; task: string; taskIndex: number }
   | { type: 'play.end'; time: string; play: string; playIndex: number }
   | { type: 'run.end'; time: string; runId: string; outcome: 'ok' | 'failed' | 'interrupted'; durationMs: number; recap: Record<string, HostRecap> };

@@ -46,6 +46,12 @@ export interface TaskContext {
   controller: Transport;
   /** Directory of the playbook file, for resolving relative `src:` paths. */
   playbookDir: string;
+  /**
+   * Drops the acting host's connection so the next transport call opens a fresh one (a lost SSH
+   * connection otherwise stays lost). For wait-for-connection; `connectTimeoutMs` bounds the
+   * handshake of the new connection.
+   */
+  reconnect?(opts?: { connectTimeoutMs?: number }): void;
 }
 
 export interface TaskResult {
@@ -92,6 +98,20 @@ export interface StaticProblem {
   sourceLine?: string;
 }
 
+export interface StaticCheckContext {
+  playbookDir: string;
+  /** The host the check is for (messages name it). */
+  host?: string;
+  /**
+   * Whether a variable (by its first name part) will be defined when the task runs on that host:
+   * inventory, play, task and extra vars, magic vars, names registered or set as facts earlier,
+   * the loop variable. For modules that read templates from files (template).
+   */
+  isDefined?(root: string): boolean;
+  /** The variables known at parse time for the host (inventory, play, task, -e); run-time values hold U+0001. */
+  vars?: Record<string, unknown>;
+}
+
 export interface ModuleDef<A = any> {
   name: string;
   description: string;
@@ -111,8 +131,9 @@ export interface ModuleDef<A = any> {
    * Parse-time checks beyond the schema, on arguments rendered with what is known before the run
    * (strings holding run-time values contain U+0001). E.g. pump validates the distcc manifest file.
    * Runs on the controller during `tsplay check` and before `tsplay run`; must not contact hosts.
+   * `vars` are the variables known at parse time for the host (inventory, play, task, -e).
    */
-  staticCheck?(args: A, ctx: { playbookDir: string }): StaticProblem[];
+  staticCheck?(args: A, ctx: StaticCheckContext): StaticProblem[];
   /** Fact names this module sets on the host (so templates may use them in later tasks). */
   providesFacts?: string[];
   /** Markdown examples for the generated docs. */

@@ -65,13 +65,33 @@ const HINTS: Record<string, string> = {
 /** A hint for common non-Jinja spellings; the offset moves back onto `||` or `&&` when jsep stopped inside it. */
 function jsepErrorHint(source: string, index: number): { hint?: string; at: number } {
   const at = (i: number, tok: string): boolean => i >= 0 && source.startsWith(tok, i) && !(tok === '!' && source[i + 1] === '=');
-  for (const [tok, hint] of Object.entries(HINTS)) {
-    if (at(index, tok)) return { hint, at: index };
-    if (at(index - 1, tok)) return { hint, at: index - 1 };
+  // Longest spellings first, so that `===` is recognised where jsep stopped on its third character.
+  for (const [tok, hint] of Object.entries(HINTS).sort(([a], [b]) => b.length - a.length)) {
+    for (let back = 0; back < tok.length; back++) if (at(index - back, tok)) return { hint, at: index - back };
   }
   if (/\bnot\s{2,}in\b/.test(source)) return { hint: 'write `not in` with a single space', at: index };
   if (/\bif\b.*\belse\b/.test(source)) return { hint: 'inline `x if c else y` is not supported: use `c ? x : y`', at: index };
   return { at: index };
+}
+
+/**
+ * jsep reports an unclosed bracket or quote at the end of the input; the opener is where to look.
+ * Returns its offset (the innermost one left open), or undefined for other errors.
+ */
+function unclosedOpener(source: string, description: string): number | undefined {
+  if (!/^Unclosed (\(|\[|quote)/.test(description)) return undefined;
+  const open: number[] = [];
+  let quote: number | undefined;
+  for (let i = 0; i < source.length; i++) {
+    const c = source[i];
+    if (quote !== undefined) {
+      if (c === '\\') i++;
+      else if (c === source[quote]) quote = undefined;
+    } else if (c === '"' || c === "'") quote = i;
+    else if (c === '(' || c === '[') open.push(i);
+    else if (c === ')' || c === ']') open.pop();
+  }
+  return quote ?? open.at(-1);
 }
 
 /** Parses and converts an expression; throws ExprSyntaxError with the offset of the problem. */
@@ -83,8 +103,11 @@ export function parseExpression(source: string): ExprNode {
     tree = jsep(source) as JsepNode;
   } catch (e) {
     const err = e as Error & { index?: number; description?: string };
+    const description = err.description ?? err.message;
+    const opener = unclosedOpener(source, description);
+    if (opener !== undefined) throw new ExprSyntaxError(`${description}: this ${source[opener]} is never closed`, opener);
     const { hint, at } = jsepErrorHint(source, typeof err.index === 'number' ? err.index : 0);
-    throw new ExprSyntaxError(err.description ?? err.message, at, hint);
+    throw new ExprSyntaxError(description, at, hint);
   }
   return new Converter(source).convert(tree, 0);
 }

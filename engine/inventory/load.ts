@@ -4,11 +4,13 @@
  * hardware facts against the doctrine's hardware classes. Problems are diagnostics with positions.
  */
 import { existsSync, readdirSync, statSync } from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 import type { Diagnostic } from '../diagnostics.js';
 import { loadYamlFile, type SourceFile } from '../yaml/source.js';
 import { compile, schemaDiagnostics } from '../validate/schema.js';
 import { didYouMean } from '../util/suggest.js';
+import { HostMerger } from '../validate/host-merge.js';
 import type { Doctrine } from '../doctrine-types.js';
 import type { Inventory, InventoryGroup, InventoryHost } from './model.js';
 import inventorySchema from '../../schemas/inventory.schema.json' with { type: 'json' };
@@ -34,6 +36,13 @@ interface Where {
   key: string;
 }
 
+/** Where a variable was written (the inventory, a group_vars/ or host_vars/ file), for error positions. */
+type Origins = Map<string, Where>;
+
+function originsOf(source: SourceFile, vars: Record<string, unknown>, into: Origins): void {
+  for (const k of Object.keys(vars)) into.set(k, { source, container: vars, key: k });
+}
+
 export interface InventoryResult {
   inventory?: Inventory;
   diagnostics: Diagnostic[];
@@ -48,7 +57,7 @@ export function loadInventory(file: string, doctrine: Doctrine): InventoryResult
   diags.push(...schemaDiagnostics(compile(inventorySchema), value, source, undefined, { codePrefix: 'inventory' }));
   if (diags.length) return { diagnostics: diags };
 
-  const groups = new Map<string, InventoryGroup & { where: Where }>();
+  const groups = new Map<string, InventoryGroup & { where: Where; origins: Origins }>();
   const hostOrder: string[] = [];
   const hostVarsRaw = new Map<string, { vars: Record<string, unknown>; where: Where }[]>();
   const directHosts = new Map<string, string[]>();
@@ -57,7 +66,7 @@ export function loadInventory(file: string, doctrine: Doctrine): InventoryResult
   const walk = (name: string, g: RawGroup | null, parent: string | undefined, container: unknown) => {
     let group = groups.get(name);
     if (!group) {
-      group = { name, hosts: [], children: [], parents: [], vars: {}, where: { source, container, key: name } };
+      group = { name, hosts: [], children: [], parents: [], vars: {}, where: { source, container, key: name }, origins: new Map() };
       groups.set(name, group);
       directHosts.set(name, []);
     }
@@ -67,7 +76,10 @@ export function loadInventory(file: string, doctrine: Doctrine): InventoryResult
       if (!p.children.includes(name)) p.children.push(name);
     }
     if (!g) return;
-    if (g.vars) Object.assign(group.vars, g.vars);
+    if (g.vars) {
+      Object.assign(group.vars, g.vars);
+      originsOf(source, g.vars, group.origins);
+    }
     for (const [h, hv] of Object.entries(g.hosts ?? {})) {
       if (!hostOrder.includes(h)) hostOrder.push(h);
       directHosts.get(name)!.push(h);
@@ -96,12 +108,18 @@ export function loadInventory(file: string, doctrine: Doctrine): InventoryResult
   // group_vars/ and host_vars/ beside the inventory file.
   const dir = path.dirname(abs);
   for (const [name, group] of groups) {
-    for (const extra of varsFiles(dir, 'group_vars', name, file, diags)) Object.assign(group.vars, extra.vars);
+    for (const extra of varsFiles(dir, 'group_vars', name, file, diags)) {
+      Object.assign(group.vars, extra.vars);
+      originsOf(extra.source, extra.vars, group.origins);
+    }
   }
-  const fileHostVars = new Map<string, Record<string, unknown>>();
+  const fileHostVars = new Map<string, { vars: Record<string, unknown>; origins: Origins }>();
   for (const h of hostOrder) {
-    const merged: Record<string, unknown> = {};
-    for (const extra of varsFiles(dir, 'host_vars', h, file, diags)) Object.assign(merged, extra.vars);
+    const merged = { vars: {} as Record<string, unknown>, origins: new Map() as Origins };
+    for (const extra of varsFiles(dir, 'host_vars', h, file, diags)) {
+      Object.assign(merged.vars, extra.vars);
+      originsOf(extra.source, extra.vars, merged.origins);
+    }
     fileHostVars.set(h, merged);
   }
 
@@ -127,37 +145,51 @@ export function loadInventory(file: string, doctrine: Doctrine): InventoryResult
 
   const hosts = new Map<string, InventoryHost>();
   const validateHost = compile(hostSchema);
+  const merger = new HostMerger(diags);
   for (const h of hostOrder) {
     const memberOf = [...groups.values()].filter((g) => g.hosts.includes(h)).sort((a, b) => depthOf(a.name) - depthOf(b.name) || a.name.localeCompare(b.name));
     const vars: Record<string, unknown> = {};
-    for (const g of memberOf) Object.assign(vars, g.vars);
-    for (const entry of hostVarsRaw.get(h)!) Object.assign(vars, entry.vars);
-    Object.assign(vars, fileHostVars.get(h));
-    for (const [alias, canon] of Object.entries(ALIASES)) if (alias in vars && !(canon in vars)) vars[canon] = vars[alias];
+    const origins: Origins = new Map();
+    for (const g of memberOf) {
+      Object.assign(vars, g.vars);
+      for (const [k, o] of g.origins) origins.set(k, o);
+    }
+    for (const entry of hostVarsRaw.get(h)!) {
+      Object.assign(vars, entry.vars);
+      originsOf(source, entry.vars, origins);
+    }
+    const fromFiles = fileHostVars.get(h)!;
+    Object.assign(vars, fromFiles.vars);
+    for (const [k, o] of fromFiles.origins) origins.set(k, o);
+    for (const [alias, canon] of Object.entries(ALIASES)) {
+      if (alias in vars && !(canon in vars)) {
+        vars[canon] = vars[alias];
+        if (origins.has(alias)) origins.set(canon, origins.get(alias)!);
+      }
+    }
     const where = hostVarsRaw.get(h)![0].where;
-    const hostDiags = schemaDiagnostics(validateHost, vars, source, { container: where.container, key: h }, { codePrefix: 'inventory', what: `host ${h}` });
+    // Errors point where the bad value is written (the host, its group, a vars file); a missing key at the host.
+    const origin = (pointer: string) => origins.get(pointer.split('/')[1]?.replace(/~1/g, '/').replace(/~0/g, '~') ?? '');
+    const hostDiags = schemaDiagnostics(validateHost, vars, source, { container: where.container, key: h }, { codePrefix: 'inventory', what: `host ${h}`, origin });
     for (const d of hostDiags) {
       if (d.code === 'inventory/missing-key' && d.message.includes('hardware_class')) {
         d.code = 'inventory/missing-hardware-class';
         d.hint = `declare it on the host or its group, one of: ${Object.keys(doctrine.classes).join(', ')} — the parallelism doctrine is keyed by it`;
       }
-      // Point at the host rather than at a merged vars object.
-      const at = source.locate(where.container, h, 'key');
-      d.line = at?.line;
-      d.column = at?.column;
-      d.sourceLine = at ? source.lineText(at.line) : undefined;
+      merger.add(d, h);
     }
-    diags.push(...hostDiags);
     if (hostDiags.length) continue;
     const cls = String(vars.hardware_class);
     if (!doctrine.classes[cls]) {
-      diags.push(
-        source.diag(
+      const at = origins.get('hardware_class') ?? where;
+      merger.add(
+        at.source.diag(
           'inventory/unknown-hardware-class',
           `host ${h}: hardware_class "${cls}" is not in the doctrine (schemas/doctrine.json)`,
-          source.locate(where.container, h, 'key'),
+          at.source.locate(at.container, at.key),
           didYouMean(cls, Object.keys(doctrine.classes)) ?? `known classes: ${Object.keys(doctrine.classes).join(', ')}`,
         ),
+        h,
       );
       continue;
     }
@@ -170,8 +202,8 @@ export function loadInventory(file: string, doctrine: Doctrine): InventoryResult
       address: String(vars.address ?? h),
       port: (vars.port as number | undefined) ?? 22,
       user: vars.user as string | undefined,
-      privateKey: vars.private_key ? path.resolve(dir, String(vars.private_key)) : undefined,
-      knownHostsFile: vars.known_hosts_file ? path.resolve(dir, String(vars.known_hosts_file)) : undefined,
+      privateKey: vars.private_key ? resolveUserPath(dir, String(vars.private_key)) : undefined,
+      knownHostsFile: vars.known_hosts_file ? resolveUserPath(dir, String(vars.known_hosts_file)) : undefined,
       hardwareClass: cls,
       powerOn: vars.power_on as string | undefined,
       connectTimeoutMs: ((vars.connect_timeout as number | undefined) ?? 10) * 1000,
@@ -221,7 +253,7 @@ function findCycle(groups: Map<string, { children: string[] }>): string[] | unde
 }
 
 /** group_vars/NAME.yml|.yaml, or every *.yml|*.yaml in group_vars/NAME/ (sorted). */
-function varsFiles(dir: string, kind: 'group_vars' | 'host_vars', name: string, invFile: string, diags: Diagnostic[]): { vars: Record<string, unknown> }[] {
+function varsFiles(dir: string, kind: 'group_vars' | 'host_vars', name: string, invFile: string, diags: Diagnostic[]): { vars: Record<string, unknown>; source: SourceFile }[] {
   const base = path.join(dir, kind);
   if (!existsSync(base)) return [];
   const files: string[] = [];
@@ -232,7 +264,7 @@ function varsFiles(dir: string, kind: 'group_vars' | 'host_vars', name: string, 
       for (const f of readdirSync(p).sort()) if (/\.ya?ml$/.test(f)) files.push(path.join(p, f));
     } else if (ext) files.push(p);
   }
-  const out: { vars: Record<string, unknown> }[] = [];
+  const out: { vars: Record<string, unknown>; source: SourceFile }[] = [];
   const shown = (p: string) => path.join(path.dirname(invFile), path.relative(dir, p));
   for (const f of files) {
     const { value, source, diagnostics } = loadYamlFile(f, shown(f));
@@ -242,7 +274,13 @@ function varsFiles(dir: string, kind: 'group_vars' | 'host_vars', name: string, 
       diags.push(source.diag('inventory/vars-not-a-mapping', `${shown(f)} must be a mapping of variable names to values`, { line: 1, column: 1 }));
       continue;
     }
-    out.push({ vars: value as Record<string, unknown> });
+    out.push({ vars: value as Record<string, unknown>, source });
   }
   return out;
+}
+
+/** A path from the inventory: `~/` is the controller user's home (as ssh reads it), else relative to the inventory. */
+function resolveUserPath(dir: string, p: string): string {
+  if (p === '~' || p.startsWith('~/')) return path.join(os.homedir(), p.slice(1));
+  return path.resolve(dir, p);
 }

@@ -59,11 +59,34 @@ function matchTerm(name: string, inv: Inventory, invalid: { term: string; why: s
     return collect(inv, (n) => re.test(n));
   }
   if (/[*?[]/.test(name)) {
-    const re = new RegExp('^' + name.replace(/[.+^${}()|\\]/g, '\\$&').replace(/\*/g, '.*').replace(/\?/g, '.') + '$');
+    let re: RegExp;
+    try {
+      re = globToRegExp(name);
+    } catch (e) {
+      invalid.push({ term: name, why: `bad glob: ${(e as Error).message}` });
+      return [];
+    }
     const found = collect(inv, (n) => re.test(n));
     return found.length ? found : undefined;
   }
   return undefined;
+}
+
+/** `w*`, `w?`, `w[12]`: a `[` without its `]` is a literal character, never a broken regex. */
+function globToRegExp(glob: string): RegExp {
+  let out = '';
+  for (let i = 0; i < glob.length; i++) {
+    const c = glob[i];
+    const close = c === '[' ? glob.indexOf(']', i + 2) : -1;
+    if (c === '*') out += '.*';
+    else if (c === '?') out += '.';
+    else if (close > 0) {
+      const body = glob.slice(i + 1, close);
+      out += `[${body.startsWith('!') ? '^' + body.slice(1) : body}]`.replace(/\\/g, '\\\\');
+      i = close;
+    } else out += c.replace(/[.+^${}()|[\]\\]/g, '\\$&');
+  }
+  return new RegExp(`^${out}$`);
 }
 
 function collect(inv: Inventory, test: (name: string) => boolean): string[] {

@@ -30,7 +30,9 @@ export function loadPlaybook(file: string): LoadResult {
     return { diagnostics: [source.diag('playbook/empty', `${file} is empty: a playbook is a list of plays`, { line: 1, column: 1 })] };
   }
   const diags: Diagnostic[] = [];
-  const shapeDiags = schemaDiagnostics(compile(playbookSchema), value, source, undefined, { codePrefix: 'playbook' });
+  const tooMany = countLimits(value, source);
+  if (tooMany.length) return { diagnostics: tooMany };
+  const shapeDiags = schemaDiagnostics(compile(playbookSchema), value, source, undefined, { codePrefix: 'playbook', describePath: (ptr) => describePlaybookPath(value, ptr) });
   // Top-level shape errors make the rest meaningless.
   if (shapeDiags.some((d) => !Array.isArray(value) || d.message.includes('must be an array'))) return { diagnostics: shapeDiags };
   diags.push(...shapeDiags.map(tidyPlaybookDiag));
@@ -44,23 +46,77 @@ export function loadPlaybook(file: string): LoadResult {
     plays.push({
       index: pi,
       name: playName,
-      hosts: Array.isArray(p.hosts) ? (p.hosts as string[]).join(':') : String(p.hosts ?? ''),
-      vars: (p.vars as Record<string, unknown>) ?? {},
+      // Empty when ill-typed (the schema reported it): no pattern is resolved for such a play.
+      hosts: typeof p.hosts === 'string' ? p.hosts : Array.isArray(p.hosts) && p.hosts.every((h) => typeof h === 'string') ? p.hosts.join(':') : '',
+      vars: mapping(p.vars),
       tasks,
       handlers,
       tags: toList(p.tags),
       anyErrorsFatal: p.any_errors_fatal === true,
       gatherFacts: p.gather_facts === true,
-      environment: (p.environment as Record<string, unknown>) ?? {},
-      experimental: p.experimental as ExperimentalDecl | undefined,
+      environment: mapping(p.environment),
+      experimental: isMapping(p.experimental) ? (p.experimental as unknown as ExperimentalDecl) : undefined,
       raw: p,
     });
-    checkNotify(plays[plays.length - 1], source, diags);
+    checkNotify(plays[plays.length - 1], p.handlers, source, diags);
     checkTemplates(p.vars, source, diags);
     checkTemplates(p.environment, source, diags);
   });
   const playbook: PlaybookSpec = { path: file, absPath, dir: path.dirname(absPath), source, plays };
   return { playbook, diagnostics: diags };
+}
+
+/**
+ * Plays and tasks per playbook are limited before the schema runs: ajv's errors for a long list of
+ * bad items cost time quadratic in their number, and no real playbook comes near the limit.
+ */
+export const MAX_LIST_ITEMS = 10_000;
+
+function countLimits(value: unknown, source: SourceFile): Diagnostic[] {
+  const out: Diagnostic[] = [];
+  const over = (list: unknown, container: unknown, key: string | number, what: string) => {
+    if (Array.isArray(list) && list.length > MAX_LIST_ITEMS) {
+      out.push(source.diag('playbook/too-many', `${list.length} ${what}: tsplay reads up to ${MAX_LIST_ITEMS} per list`, source.locate(container, key, 'key') ?? source.root, 'split the playbook'));
+    }
+  };
+  if (Array.isArray(value) && value.length > MAX_LIST_ITEMS) {
+    out.push(source.diag('playbook/too-many', `${value.length} plays: tsplay reads up to ${MAX_LIST_ITEMS} per playbook`, source.root, 'split the playbook'));
+    return out;
+  }
+  for (const play of Array.isArray(value) ? value : []) {
+    if (!isMapping(play)) continue;
+    over(play.tasks, play, 'tasks', 'tasks');
+    over(play.handlers, play, 'handlers', 'handlers');
+  }
+  return out;
+}
+
+/** `/0/tasks/2/retries` → `play 1, task 3 ("Build"): retries`. */
+function describePlaybookPath(root: unknown, pointer: string): string {
+  const parts = pointer.split('/').slice(1);
+  const out: string[] = [];
+  let cur: unknown = root;
+  const named = (v: unknown) => (v && typeof v === 'object' && typeof (v as { name?: unknown }).name === 'string' ? ` ("${(v as { name: string }).name}")` : '');
+  for (let i = 0; i < parts.length; i++) {
+    const p = parts[i];
+    const next = cur && typeof cur === 'object' ? (cur as Record<string, unknown>)[p] : undefined;
+    if (i === 0 && /^\d+$/.test(p)) out.push(`play ${Number(p) + 1}${named(next)}`);
+    else if ((p === 'tasks' || p === 'handlers') && /^\d+$/.test(parts[i + 1] ?? '')) {
+      const item = (next as unknown[] | undefined)?.[Number(parts[i + 1])];
+      out.push(`${p === 'tasks' ? 'task' : 'handler'} ${Number(parts[i + 1]) + 1}${named(item)}`);
+      cur = item;
+      i++;
+      continue;
+    } else out.push(out.length && !/^\d+$/.test(p) ? p : `[${p}]`);
+    cur = next;
+  }
+  const [head, ...rest] = out.reduce<string[]>((acc, seg) => {
+    if (/^(play|task|handler) /.test(seg)) acc.push(seg);
+    else if (acc.length && !/^(play|task|handler) /.test(acc[acc.length - 1])) acc[acc.length - 1] += seg.startsWith('[') ? seg : `.${seg}`;
+    else acc.push(seg);
+    return acc;
+  }, []).join(', ').split(/, (?=[^,]*$)/);
+  return rest.length ? `${head}: ${rest[0]}` : head;
 }
 
 function tidyPlaybookDiag(d: Diagnostic): Diagnostic {
@@ -96,8 +152,8 @@ function loadTask(t: Record<string, unknown>, source: SourceFile, pi: number, ti
     const looksLikeModule = t[key] !== null && typeof t[key] === 'object' && !Array.isArray(t[key]);
     diags.push(
       source.diag(
-        looksLikeModule || UNSUPPORTED_HINTS[key] ? 'task/unknown-module' : 'task/unknown-key',
-        looksLikeModule ? `unknown module \`${key}\`` : `unknown task key \`${key}\``,
+        UNSUPPORTED_HINTS[key] ? 'task/unsupported-key' : looksLikeModule ? 'task/unknown-module' : 'task/unknown-key',
+        UNSUPPORTED_HINTS[key] ? `\`${key}\` is an Ansible keyword tsplay does not support` : looksLikeModule ? `unknown module \`${key}\`` : `unknown task key \`${key}\``,
         source.locate(t, key, 'key'),
         hint,
       ),
@@ -139,7 +195,8 @@ function loadTask(t: Record<string, unknown>, source: SourceFile, pi: number, ti
     const list = v === undefined ? [] : Array.isArray(v) ? v : [v];
     const out: string[] = [];
     list.forEach((c, i) => {
-      const src = typeof c === 'boolean' ? String(c) : String(c);
+      if (typeof c !== 'string' && typeof c !== 'boolean') return; // the schema reported it
+      const src = String(c);
       const container = Array.isArray(v) ? v : t;
       const ckey = Array.isArray(v) ? i : key;
       checkExpression(src, source, container, ckey, diags, key);
@@ -175,8 +232,8 @@ function loadTask(t: Record<string, unknown>, source: SourceFile, pi: number, ti
     until,
     changedWhen,
     failedWhen,
-    register: t.register as string | undefined,
-    loop: t.loop as unknown[] | string | undefined,
+    register: typeof t.register === 'string' ? t.register : undefined,
+    loop: Array.isArray(t.loop) || typeof t.loop === 'string' ? t.loop : undefined,
     loopVar: loopControl.loop_var ?? 'item',
     loopLabel: loopControl.label,
     retries: typeof t.retries === 'number' ? t.retries : until.length ? 3 : 0,
@@ -186,13 +243,13 @@ function loadTask(t: Record<string, unknown>, source: SourceFile, pi: number, ti
     listen: toList(t.listen),
     tags: toList(t.tags),
     runOnce: t.run_once === true,
-    delegateTo: t.delegate_to as string | undefined,
-    environment: (t.environment as Record<string, unknown>) ?? {},
-    timeout: t.timeout as number | undefined,
+    delegateTo: typeof t.delegate_to === 'string' ? t.delegate_to : undefined,
+    environment: mapping(t.environment),
+    timeout: typeof t.timeout === 'number' ? t.timeout : undefined,
     noLog: t.no_log === true,
-    vars: (t.vars as Record<string, unknown>) ?? {},
+    vars: mapping(t.vars),
     build: t.build === true || buildFlag,
-    experimental: t.experimental as ExperimentalDecl | undefined,
+    experimental: isMapping(t.experimental) ? (t.experimental as unknown as ExperimentalDecl) : undefined,
     isHandler,
     raw: t,
   };
@@ -204,7 +261,8 @@ function checkExpression(src: string, source: SourceFile, container: unknown, ke
   } catch (err) {
     const e = err as { code?: string; offset?: number; message: string; hint?: string };
     if (!e.code) throw err;
-    diags.push(source.diag(e.code, `${what}: ${e.message}`, source.locateInValue(container, key, e.offset ?? 0), e.hint));
+    const hint = e.hint ?? (src.includes('{{') ? `${what} is an expression, not a template: write the names bare, e.g. \`jobs == 14\`` : undefined);
+    diags.push(source.diag(e.code, `${what}: ${e.message}`, source.locateInValue(container, key, e.offset ?? 0), hint));
   }
 }
 
@@ -219,19 +277,25 @@ export function checkTemplates(value: unknown, source: SourceFile, diags: Diagno
       try {
         templateVariables(v);
       } catch (err) {
-        const e = err as { code?: string; offset?: number; message: string };
+        const e = err as { code?: string; offset?: number; message: string; hint?: string };
         if (!e.code) throw err;
-        diags.push(source.diag(e.code, e.message, source.locateInValue(value, k, e.offset ?? 0), 'close every `{{` with `}}` and every `{{#section}}` with `{{/section}}`'));
+        diags.push(source.diag(e.code, e.message, source.locateInValue(value, k, e.offset ?? 0), e.hint ?? 'close every `{{` with `}}` and every `{{#section}}` with `{{/section}}`'));
       }
     } else if (v && typeof v === 'object') checkTemplates(v, source, diags);
   }
 }
 
-function checkNotify(play: PlaySpec, source: SourceFile, diags: Diagnostic[]): void {
+function checkNotify(play: PlaySpec, rawHandlers: unknown, source: SourceFile, diags: Diagnostic[]): void {
   const names = new Set<string>();
   for (const h of play.handlers) {
     names.add(h.name);
     h.listen.forEach((l) => names.add(l));
+  }
+  // A handler that did not load (its own error is reported) still answers to its name.
+  for (const raw of Array.isArray(rawHandlers) ? rawHandlers : []) {
+    if (!isMapping(raw)) continue;
+    if (typeof raw.name === 'string') names.add(raw.name);
+    toList(raw.listen).forEach((l) => names.add(l));
   }
   for (const t of [...play.tasks, ...play.handlers]) {
     for (const n of t.notify) {
@@ -242,7 +306,17 @@ function checkNotify(play: PlaySpec, source: SourceFile, diags: Diagnostic[]): v
   }
 }
 
+// The schema has already reported a value of the wrong type; the typed spec takes only well-typed values
+// so that later passes (plan checks, the doctrine) never trip over them.
+function isMapping(v: unknown): v is Record<string, unknown> {
+  return v !== null && typeof v === 'object' && !Array.isArray(v);
+}
+
+function mapping(v: unknown): Record<string, unknown> {
+  return isMapping(v) ? v : {};
+}
+
 function toList(v: unknown): string[] {
-  if (v === undefined || v === null) return [];
-  return Array.isArray(v) ? v.map(String) : [String(v)];
+  if (typeof v === 'string') return [v];
+  return Array.isArray(v) ? v.filter((x): x is string => typeof x === 'string') : [];
 }

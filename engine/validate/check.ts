@@ -11,7 +11,7 @@ import type { Inventory, InventoryHost } from '../inventory/model.js';
 import { resolvePattern } from '../inventory/pattern.js';
 import type { PlaybookSpec, PlaySpec, TaskSpec } from '../playbook/model.js';
 import { findModule } from '../../modules/index.js';
-import { scanJobs } from '../doctrine/scan.js';
+import { scanJobs, scanMakeflags } from '../doctrine/scan.js';
 import { judgeJobs, type JobsValue } from '../doctrine/rules.js';
 import { MAGIC_VARS, magicVars } from '../vars/scope.js';
 import { isUnresolved, partialRender, renderVarsBlock, UNRESOLVED } from './partial-render.js';
@@ -19,6 +19,8 @@ import { didYouMean } from '../util/suggest.js';
 import { templateVariables, hasTemplate } from '../template/index.js';
 import { compileExpression } from '../expr/index.js';
 import type { ParallelismUse } from '../module-types.js';
+import { getMember, UNDEFINED } from '../expr/values.js';
+import { HostMerger } from './host-merge.js';
 
 export interface PlannedPlay {
   playbook: PlaybookSpec;
@@ -49,17 +51,19 @@ export function checkPlan(playbooks: PlaybookSpec[], inv: Inventory, doctrine: D
     for (const u of r.unknown) diags.push({ code: 'cli/unknown-limit', severity: 'error', message: `--limit names "${u}", which is no host or group in ${inv.path}`, hint: didYouMean(u, [...inv.hosts.keys(), ...inv.groups.keys()]) });
     for (const i of r.invalid) diags.push({ code: 'cli/bad-limit', severity: 'error', message: `--limit "${i.term}": ${i.why}` });
     limitHosts = new Set(r.hosts);
+    // As ansible-playbook does: a limit that leaves nothing to target is a mistake, not a quiet success.
+    if (!r.hosts.length && !r.unknown.length && !r.invalid.length) diags.push({ code: 'cli/limit-no-hosts', severity: 'error', message: `--limit "${opts.limit}" matches no host in ${inv.path}`, hint: `hosts: ${[...inv.hosts.keys()].join(', ')}` });
   }
   // Names known per host as plays go by (registered results and facts persist across plays of a run).
   const runtimeNames = new Map<string, Set<string>>();
   for (const pb of playbooks) {
     for (const play of pb.plays) {
+      if (play.hosts.trim() === '') continue; // an empty or ill-typed `hosts:` was reported by the schema
       const r = resolvePattern(play.hosts, inv);
-      const at = pb.source.locate(play.raw, 'hosts');
       for (const u of r.unknown) {
-        diags.push(pb.source.diag('pattern/unknown', `play "${play.name}": hosts pattern names "${u}", which is no host or group in ${inv.path}`, at, didYouMean(u, [...inv.hosts.keys(), ...inv.groups.keys(), 'all']) ?? `groups: ${[...inv.groups.keys()].join(', ')}`));
+        diags.push(pb.source.diag('pattern/unknown', `play "${play.name}": hosts pattern names "${u}", which is no host or group in ${inv.path}`, locatePatternTerm(pb.source, play, u), didYouMean(u, [...inv.hosts.keys(), ...inv.groups.keys(), 'all']) ?? `groups: ${[...inv.groups.keys()].join(', ')}`));
       }
-      for (const i of r.invalid) diags.push(pb.source.diag('pattern/invalid', `play "${play.name}": hosts pattern "${i.term}": ${i.why}`, at));
+      for (const i of r.invalid) diags.push(pb.source.diag('pattern/invalid', `play "${play.name}": hosts pattern "${i.term}": ${i.why}`, locatePatternTerm(pb.source, play, i.term)));
       const hosts = limitHosts ? r.hosts.filter((h) => limitHosts!.has(h)) : r.hosts;
       plan.plays.push({ playbook: pb, play, hosts });
       for (const h of hosts) if (!runtimeNames.has(h)) runtimeNames.set(h, new Set());
@@ -69,20 +73,45 @@ export function checkPlan(playbooks: PlaybookSpec[], inv: Inventory, doctrine: D
   return { plan, diagnostics: diags };
 }
 
+/** The caret on the pattern term itself: inside `hosts: "workers:&x86"` or on its item in a list. */
+function locatePatternTerm(src: PlaybookSpec['source'], play: PlaySpec, term: string) {
+  const raw = play.raw.hosts;
+  const offsetIn = (pattern: string): number | undefined => {
+    let pos = 0;
+    for (const part of pattern.split(/([:,])/)) {
+      const name = part.trim().replace(/^[!&]/, '');
+      if (part !== ':' && part !== ',' && name === term) return pos + part.indexOf(name);
+      pos += part.length;
+    }
+    return undefined;
+  };
+  if (typeof raw === 'string') {
+    const off = offsetIn(raw);
+    if (off !== undefined) return src.locateInValue(play.raw, 'hosts', off);
+  } else if (Array.isArray(raw)) {
+    for (let i = 0; i < raw.length; i++) {
+      const off = typeof raw[i] === 'string' ? offsetIn(raw[i]) : undefined;
+      if (off !== undefined) return src.locateInValue(raw, i, off);
+    }
+  }
+  return src.locate(play.raw, 'hosts');
+}
+
+function safeTemplateVariables(s: string): ReturnType<typeof templateVariables> {
+  try {
+    return templateVariables(s);
+  } catch {
+    return [];
+  }
+}
+
 function hostOf(inv: Inventory, name: string): InventoryHost | undefined {
   return inv.hosts.get(name) ?? (name === 'localhost' ? inv.localhost : undefined);
 }
 
 function checkPlay(pb: PlaybookSpec, play: PlaySpec, hosts: string[], inv: Inventory, doctrine: Doctrine, opts: CheckOptions, runtimeNames: Map<string, Set<string>>, plan: Plan, diags: Diagnostic[]): void {
   const src = pb.source;
-  const reported = new Set<string>();
-  const report = (d: Diagnostic) => {
-    const sig = `${d.code}|${d.file}|${d.line}|${d.column}|${d.message}`;
-    if (!reported.has(sig)) {
-      reported.add(sig);
-      diags.push(d);
-    }
-  };
+  const merger = new HostMerger(diags);
   // Handlers run after the tasks: they see every name registered in the play.
   const allTasks = [...play.tasks, ...play.handlers];
   const playRegistered = new Set<string>();
@@ -90,9 +119,18 @@ function checkPlay(pb: PlaybookSpec, play: PlaySpec, hosts: string[], inv: Inven
     if (t.register) playRegistered.add(t.register);
     for (const f of factNames(t)) playRegistered.add(f);
   }
+  // A task that failed to load (its error is reported) still registers its result: uses of it later
+  // are not a second mistake.
+  const loadedRaw = new Set<unknown>(allTasks.map((t) => t.raw));
+  const unloadedRegisters = [play.raw.tasks, play.raw.handlers]
+    .flatMap((list) => (Array.isArray(list) ? list : []))
+    .filter((t): t is Record<string, unknown> => !!t && typeof t === 'object' && !loadedRaw.has(t))
+    .map((t) => t.register)
+    .filter((r): r is string => typeof r === 'string');
   for (const task of allTasks) {
     const mod = findModule(task.module)!;
     for (const hostName of hosts) {
+      const report = (d: Diagnostic) => merger.add(d, hostName);
       const host = hostOf(inv, hostName)!;
       const known = runtimeNames.get(hostName)!;
       const magic = magicVars(host, inv, pb.dir, opts.check);
@@ -100,13 +138,15 @@ function checkPlay(pb: PlaybookSpec, play: PlaySpec, hosts: string[], inv: Inven
       const playVars = renderVarsBlock(play.vars, { ...base, ...opts.extraVars, ...magic });
       const taskVars = renderVarsBlock(task.vars, { ...base, ...playVars, ...opts.extraVars, ...magic });
       const scope: Record<string, unknown> = { ...base, ...playVars, ...taskVars, ...opts.extraVars, ...magic };
-      const runtime = new Set<string>([...known, ...(task.isHandler ? playRegistered : []), ...(task.loop !== undefined ? [task.loopVar] : [])]);
+      const runtime = new Set<string>([...known, ...unloadedRegisters, ...(task.isHandler ? playRegistered : []), ...(task.loop !== undefined ? [task.loopVar] : [])]);
 
       // Undefined variables in templates and expressions.
       const definedHere = (root: string, selfRegister: boolean) =>
         root in scope || runtime.has(root) || root === 'quote' || (selfRegister && task.register === root) || (MAGIC_VARS as readonly string[]).includes(root);
       const guards = guardedNames(task.when);
-      const checkStrings = (value: unknown, container: unknown, key: string | number) => {
+      // `lazy` strings (play and task vars, play environment) render when a task uses them, so any
+      // name registered in the play may be meant.
+      const checkStrings = (value: unknown, container: unknown, key: string | number, who: string, lazy = false) => {
         if (typeof value === 'string') {
           if (!hasTemplate(value)) return;
           let vars: ReturnType<typeof templateVariables>;
@@ -116,16 +156,27 @@ function checkPlay(pb: PlaybookSpec, play: PlaySpec, hosts: string[], inv: Inven
             return; // syntax errors were reported by the loader
           }
           for (const v of vars) {
-            if (v.inverted || guards.has(v.root) || definedHere(v.root, false)) continue;
-            report(src.diag('template/undefined-variable', `task "${task.name}": \`${v.name}\` is not defined for host ${hostName}`, src.locateInValue(container, key, v.offset), hintFor(v.root, scope, runtime)));
+            if (v.inverted || guards.has(v.root) || (lazy && playRegistered.has(v.root))) continue;
+            if (!definedHere(v.root, false)) {
+              report(src.diag('template/undefined-variable', `${who}: \`${v.name}\` is not defined for host ${hostName}`, src.locateInValue(container, key, v.offset), hintFor(v.root, scope, runtime)));
+              continue;
+            }
+            const why = runtime.has(v.root) ? undefined : missingMember(v.name, scope);
+            if (why) report(src.diag('template/undefined-variable', `${who}: \`${v.name}\` is not defined for host ${hostName}: ${why}`, src.locateInValue(container, key, v.offset), 'check the spelling of each part of the dotted name'));
           }
-        } else if (Array.isArray(value)) value.forEach((v, i) => checkStrings(v, value, i));
-        else if (value && typeof value === 'object') for (const [k, v] of Object.entries(value)) checkStrings(v, value, k);
+        } else if (Array.isArray(value)) value.forEach((v, i) => checkStrings(v, value, i, who, lazy));
+        else if (value && typeof value === 'object') for (const [k, v] of Object.entries(value)) checkStrings(v, value, k, who, lazy);
       };
-      checkStrings(task.args, task.args, '');
-      checkStrings(task.environment, task.environment, '');
-      if (typeof task.delegateTo === 'string') checkStrings(task.delegateTo, task.raw, 'delegate_to');
-      if (typeof task.loop === 'string') checkStrings(task.loop, task.raw, 'loop');
+      const taskWho = `task "${task.name}"`;
+      if (task === allTasks[0]) {
+        checkStrings(play.vars, play.vars, '', `play "${play.name}"`, true);
+        checkStrings(play.environment, play.environment, '', `play "${play.name}"`, true);
+      }
+      checkStrings(task.vars, task.vars, '', taskWho, true);
+      checkStrings(task.args, task.args, '', taskWho);
+      checkStrings(task.environment, task.environment, '', taskWho);
+      if (typeof task.delegateTo === 'string') checkStrings(task.delegateTo, task.raw, 'delegate_to', taskWho);
+      if (typeof task.loop === 'string') checkStrings(task.loop, task.raw, 'loop', taskWho);
       const exprLists: [string, string[], boolean][] = [
         ['when', task.when, false],
         ['until', task.until, true],
@@ -154,7 +205,10 @@ function checkPlay(pb: PlaybookSpec, play: PlaySpec, hosts: string[], inv: Inven
       if (task.delegateTo !== undefined) {
         const d = partialRender(task.delegateTo, scope);
         if (isUnresolved(d)) {
-          if (task.build || mod.parallelism) report(src.diag('placement/unresolved', `task "${task.name}": delegate_to depends on a run-time value, so where this build runs cannot be checked before the run`, src.locate(task.raw, 'delegate_to'), 'name the host (or a variable known from the inventory, play or -e)'));
+          // Where it runs matters only for a build or a -j value; an undefined name was reported above.
+          const usesJobs = (mod.parallelism?.(partialRender(task.args, scope) as Record<string, unknown>) ?? []).length > 0 || MAKE_VARS.some((k) => k in task.environment || k in play.environment || k in task.vars || k in play.vars);
+          const undefinedName = safeTemplateVariables(task.delegateTo).some((v) => !definedHere(v.root, false));
+          if ((task.build || usesJobs) && !undefinedName) report(src.diag('placement/unresolved', `task "${task.name}": delegate_to depends on a run-time value, so where this build runs cannot be checked before the run`, src.locate(task.raw, 'delegate_to'), 'name the host (or a variable known from the inventory, play or -e)'));
         } else {
           const target = hostOf(inv, String(d));
           if (!target) {
@@ -179,18 +233,23 @@ function checkPlay(pb: PlaybookSpec, play: PlaySpec, hosts: string[], inv: Inven
       }
 
       // The doctrine: every parallelism value this task can reach on this host.
-      const uses: { value: JobsValue; at: ReturnType<typeof src.locate> }[] = [];
+      // `who` names where the value is written: a play's environment or vars is reported once for the play.
+      const taskLabel = `task "${task.name}"`;
+      const playLabel = `play "${play.name}"`;
+      const uses: { value: JobsValue; at: ReturnType<typeof src.locate>; who: string }[] = [];
       const args = partialRender(task.args, scope) as Record<string, unknown>;
       for (const u of mod.parallelism?.(args) ?? []) {
-        uses.push({ value: useToValue(u), at: locateUse(src, task, u) });
+        const at = u.offset !== undefined && u.arg in task.args ? locateToken(src, task.args, u.arg, args[u.arg], u.offset) : src.locate(task.args, u.arg) ?? src.locate(task.raw, task.moduleKey);
+        uses.push({ value: useToValue(u), at, who: taskLabel });
       }
       const env = { ...play.environment, ...task.environment };
       for (const [k, v] of Object.entries(env)) {
         if (!MAKE_VARS.includes(k)) continue;
         const rendered = String(partialRender(v, scope));
         const fromTask = k in task.environment;
-        for (const tok of scanJobs(rendered)) {
-          uses.push({ value: { jobs: tok.jobs, kind: tok.raw.includes(UNRESOLVED) ? 'dynamic' : tok.kind, raw: `${k}=${tok.raw}` }, at: fromTask ? src.locate(task.environment, k) : src.locate(play.environment, k) });
+        const container = fromTask ? task.environment : play.environment;
+        for (const tok of scanMakeflags(rendered)) {
+          uses.push({ value: { jobs: tok.jobs, kind: tok.raw.includes(UNRESOLVED) ? 'dynamic' : tok.kind, raw: `${k}=${tok.raw}` }, at: locateToken(src, container, k, rendered, tok.offset, scanMakeflags), who: fromTask ? taskLabel : playLabel });
         }
       }
       for (const [k, container] of [
@@ -200,22 +259,25 @@ function checkPlay(pb: PlaybookSpec, play: PlaySpec, hosts: string[], inv: Inven
         for (const mk of MAKE_VARS) {
           if (!(mk in container)) continue;
           const rendered = String(partialRender(container[mk], scope));
-          for (const tok of scanJobs(rendered)) uses.push({ value: { jobs: tok.jobs, kind: tok.kind, raw: `${mk}=${tok.raw} (${k} vars)` }, at: src.locate(container, mk) });
+          for (const tok of scanMakeflags(rendered)) {
+            uses.push({ value: { jobs: tok.jobs, kind: tok.raw.includes(UNRESOLVED) ? 'dynamic' : tok.kind, raw: `${mk}=${tok.raw} (${k} vars)` }, at: locateToken(src, container, mk, rendered, tok.offset, scanMakeflags), who: k === 'task' ? taskLabel : playLabel });
+          }
         }
       }
-      for (const p of mod.staticCheck?.(args, { playbookDir: pb.dir }) ?? []) {
+      for (const p of mod.staticCheck?.(args, { playbookDir: pb.dir, host: hostName, vars: scope, isDefined: (root) => guards.has(root) || definedHere(root, false) }) ?? []) {
         const at = src.locate(task.args, p.arg) ?? src.locate(task.raw, task.moduleKey);
         report(p.file ? { code: p.code, severity: 'error', message: `task "${task.name}": ${p.message}`, file: p.file, line: p.line, column: p.column, sourceLine: p.sourceLine, hint: p.hint } : src.diag(p.code, `task "${task.name}": ${p.message}`, at, p.hint));
       }
-      const declared = task.experimental ?? play.experimental;
-      for (const { value, at } of uses) {
+      // An ill-formed declaration (`experimental: yes`) is reported by the schema; the doctrine does not repeat it.
+      const declared = task.experimental ?? play.experimental ?? ('experimental' in task.raw || 'experimental' in play.raw ? {} : undefined);
+      for (const { value, at, who } of uses) {
         if (value.raw.includes(UNRESOLVED)) {
-          report(src.diag('doctrine/unresolved', `task "${task.name}": a parallelism value (${value.raw.replace(/\u0001/g, '{{…}}')}) depends on a run-time value on host ${hostName}; the doctrine must be checked before anything runs`, at, 'use a number, or a variable from the inventory, the play or -e'));
+          report(src.diag('doctrine/unresolved', `${who}: a parallelism value (${value.raw.replace(/\u0001/g, '{{…}}')}) depends on a run-time value on host ${hostName}; the doctrine must be checked before anything runs`, at, 'use a number, or a variable from the inventory, the play or -e'));
           continue;
         }
         const verdict = judgeJobs(value, cls, acting.hardwareClass, acting.name, declared !== undefined);
         if (!verdict.ok) {
-          report(src.diag(verdict.code, `task "${task.name}": ${verdict.message}`, at, verdict.hint));
+          report(src.diag(verdict.code, `${who}: ${verdict.message}`, at, verdict.hint));
         } else if (verdict.level === 'experimental') {
           const m = plan.experimental.get(task.id) ?? new Map<string, number>();
           m.set(acting.name, verdict.jobs);
@@ -236,10 +298,44 @@ function useToValue(u: ParallelismUse): JobsValue {
   return { jobs: u.jobs, kind: Number.isInteger(u.jobs) && u.jobs > 0 ? 'number' : 'malformed', raw: u.raw };
 }
 
-function locateUse(src: PlaybookSpec['source'], task: TaskSpec, u: ParallelismUse) {
-  const rawValue = task.args[u.arg];
-  if (typeof rawValue === 'string' && !hasTemplate(rawValue) && u.offset !== undefined) return src.locateInValue(task.args, u.arg, u.offset);
-  return src.locate(task.args, u.arg) ?? src.locate(task.raw, task.moduleKey);
+/**
+ * Where a -j token found in a rendered value is written. Inside the value when the text as written
+ * has the same tokens (templates after the flag, as in `-j{{ jobs }}`), on the argv item that holds
+ * it, else the value as a whole.
+ */
+function locateToken(src: PlaybookSpec['source'], container: Record<string, unknown>, key: string, rendered: unknown, offset: number, scan = scanJobs) {
+  const raw = container[key];
+  if (typeof raw === 'string') {
+    if (!hasTemplate(raw)) return src.locateInValue(container, key, offset);
+    const asWritten = scan(raw);
+    const found = scan(String(rendered));
+    const i = found.findIndex((t) => t.offset === offset);
+    if (i >= 0 && asWritten.length === found.length) return src.locateInValue(container, key, asWritten[i].offset);
+  } else if (Array.isArray(raw) && Array.isArray(rendered)) {
+    let start = 0;
+    for (let i = 0; i < rendered.length; i++) {
+      const end = start + String(rendered[i]).length;
+      if (offset <= end) return src.locate(raw, i);
+      start = end + 1;
+    }
+  }
+  return src.locate(container, key);
+}
+
+/**
+ * For a dotted name whose root is known before the run (inventory, play, task or -e vars), why a
+ * later part is missing; undefined when the whole path exists or depends on a run-time value.
+ */
+function missingMember(name: string, scope: Record<string, unknown>): string | undefined {
+  const parts = name.split('.');
+  let value: unknown = scope[parts[0]];
+  for (let i = 1; i < parts.length; i++) {
+    if (typeof value === 'string' && value.includes(UNRESOLVED)) return undefined;
+    const next = getMember(value, parts[i]);
+    if (next === UNDEFINED) return `'${parts.slice(0, i).join('.')}' ${value === null ? 'is null' : `has no '${parts[i]}'`}`;
+    value = next;
+  }
+  return undefined;
 }
 
 function factNames(t: TaskSpec): string[] {

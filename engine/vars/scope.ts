@@ -3,9 +3,10 @@
  * play vars < task vars < registered results and set-fact < extra vars (-e). Magic variables
  * (inventory_hostname, groups, hostvars, ...) are reserved and always win.
  */
+import path from 'node:path';
 import type { Inventory, InventoryHost } from '../inventory/model.js';
 
-export const MAGIC_VARS = ['inventory_hostname', 'inventory_hostname_short', 'group_names', 'groups', 'hostvars', 'playbook_dir', 'tsplay_check_mode', 'ansible_check_mode', 'hardware_class'] as const;
+export const MAGIC_VARS = ['inventory_hostname', 'inventory_hostname_short', 'group_names', 'groups', 'hostvars', 'playbook_dir', 'inventory_dir', 'inventory_file', 'ansible_host', 'ansible_port', 'tsplay_check_mode', 'ansible_check_mode', 'hardware_class'] as const;
 
 export function magicVars(host: InventoryHost, inv: Inventory, playbookDir: string, check: boolean): Record<string, unknown> {
   const groups: Record<string, string[]> = {};
@@ -19,9 +20,15 @@ export function magicVars(host: InventoryHost, inv: Inventory, playbookDir: stri
     groups,
     hostvars,
     playbook_dir: playbookDir,
+    // As in Ansible: files an inventory names (e.g. distcc_manifest) are relative to it.
+    inventory_dir: path.dirname(path.resolve(inv.path)),
+    inventory_file: path.resolve(inv.path),
     tsplay_check_mode: check,
     ansible_check_mode: check,
     hardware_class: host.hardwareClass,
+    // The connection's address and port after inventory aliases, under their Ansible names.
+    ansible_host: host.address,
+    ansible_port: host.port,
   };
 }
 

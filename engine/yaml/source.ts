@@ -7,6 +7,7 @@ import { readFileSync, statSync } from 'node:fs';
 import { LineCounter, parseDocument, isAlias, isMap, isPair, isScalar, isSeq } from 'yaml';
 import type { Node as YamlNode, Document } from 'yaml';
 import type { Diagnostic } from '../diagnostics.js';
+import { syntaxDiagnostics } from './syntax-errors.js';
 
 export interface Loc {
   line: number;
@@ -23,9 +24,12 @@ interface ContainerLocs {
 
 export const MAX_FILE_BYTES = 1024 * 1024;
 export const MAX_NODES = 200_000;
+export const MAX_DEPTH = 200;
 
 export class SourceFile {
   readonly lines: string[];
+  /** Where the document's value starts (a root scalar has no container to remember it by). */
+  root?: Loc;
   private readonly locs = new WeakMap<object, ContainerLocs>();
   constructor(
     readonly path: string,
@@ -78,7 +82,8 @@ export class SourceFile {
     // Find the value on its line (plain or quoted) and move the caret onto the offset.
     const quote = style === 'QUOTE_DOUBLE' ? 1 : style === 'QUOTE_SINGLE' ? 1 : 0;
     const start = base.column - 1 + quote;
-    if (text.slice(start, start + value.length) === value || quote === 0) {
+    // Only when the value is written right there (not an alias or a merged key whose text is elsewhere).
+    if (text.slice(start, start + value.length) === value) {
       return { line: base.line, column: start + offset + 1 };
     }
     return base;
@@ -140,37 +145,43 @@ export function parseYaml(text: string, displayPath: string): LoadedYaml {
   }
   const lc = new LineCounter();
   const doc = parseDocument(text, { lineCounter: lc, prettyErrors: false, merge: true, uniqueKeys: true, strict: true });
-  for (const e of doc.errors) {
-    const at = e.linePos?.[0] ? { line: e.linePos[0].line, column: e.linePos[0].col } : undefined;
-    diagnostics.push(source.diag(`yaml/${e.code.toLowerCase().replace(/_/g, '-')}`, firstLine(e.message), at, yamlHint(e.code)));
-  }
+  diagnostics.push(...syntaxDiagnostics(text, doc.errors, lc, source));
   if (diagnostics.length) return { value: undefined, source, diagnostics };
   const pos = (n: YamlNode | null | undefined): Loc => {
     const off = n?.range?.[0] ?? 0;
     const p = lc.linePos(off);
     return { line: p.line, column: p.col };
   };
-  const budget = { nodes: 0, bombed: false };
-  const convert = (node: unknown, depth: number, aliasDepth: number): unknown => {
-    if (++budget.nodes > MAX_NODES || depth > 200) {
-      budget.bombed = true;
-      return null;
-    }
+  // `outer` is the outermost alias being expanded: a bomb is reported where the document uses it.
+  const budget: { nodes: number; bombed: boolean; at?: Loc; deep?: boolean } = { nodes: 0, bombed: false };
+  const bomb = (at: Loc, deep = false): null => {
+    if (!budget.bombed) Object.assign(budget, { at, deep });
+    budget.bombed = true;
+    return null;
+  };
+  const unknownAliases = new Set<unknown>();
+  const convert = (node: unknown, depth: number, aliasDepth: number, outer?: Loc): unknown => {
     if (budget.bombed) return null;
+    if (++budget.nodes > MAX_NODES) return bomb(outer ?? pos(node as YamlNode));
+    if (depth > MAX_DEPTH) return bomb(outer ?? pos(node as YamlNode), outer === undefined);
     if (isAlias(node)) {
       const target = node.resolve(doc as Document);
-      if (aliasDepth > 20) {
-        budget.bombed = true;
+      if (target === undefined) {
+        // Once per alias in the text, however often an enclosing anchor repeats it.
+        if (unknownAliases.has(node)) return null;
+        unknownAliases.add(node);
+        diagnostics.push(source.diag('yaml/unknown-alias', `alias *${node.source} refers to no anchor &${node.source} defined before it`, pos(node), 'define the anchor (&name) before the alias that uses it'));
         return null;
       }
-      return convert(target, depth + 1, aliasDepth + 1);
+      if (aliasDepth > 20) return bomb(outer ?? pos(node));
+      return convert(target, depth + 1, aliasDepth + 1, outer ?? pos(node));
     }
     if (isScalar(node)) return node.value;
     if (isSeq(node)) {
       const arr: unknown[] = [];
       const locs: ContainerLocs = { self: pos(node), keys: new Map(), values: new Map(), valueStyles: new Map() };
       node.items.forEach((item, i) => {
-        arr.push(convert(item, depth + 1, aliasDepth));
+        arr.push(convert(item, depth + 1, aliasDepth, outer));
         locs.values.set(i, pos(item as YamlNode));
         if (isScalar(item) && item.type) locs.valueStyles.set(i, item.type);
       });
@@ -183,11 +194,13 @@ export function parseYaml(text: string, displayPath: string): LoadedYaml {
       for (const pair of node.items) {
         if (!isPair(pair)) continue;
         const keyNode = pair.key as YamlNode | null;
-        const rawKey = isScalar(keyNode) ? keyNode.value : convert(keyNode, depth + 1, aliasDepth);
-        const key = String(rawKey);
-        if (key === '<<') {
+        // With `merge: true` the yaml library resolves a plain `<<` key to Symbol('<<').
+        const isMerge = isScalar(keyNode) && typeof keyNode.value === 'symbol' && keyNode.value.description === '<<';
+        const rawKey = isScalar(keyNode) ? keyNode.value : convert(keyNode, depth + 1, aliasDepth, outer);
+        const key = isMerge ? '<<' : String(rawKey);
+        if (isMerge) {
           // Merge key: values already present in this map win.
-          const merged = convert(pair.value, depth + 1, aliasDepth);
+          const merged = convert(pair.value, depth + 1, aliasDepth, outer);
           const sources = Array.isArray(merged) ? merged : [merged];
           for (const src of sources) {
             if (src && typeof src === 'object' && !Array.isArray(src)) {
@@ -202,7 +215,7 @@ export function parseYaml(text: string, displayPath: string): LoadedYaml {
           }
           continue;
         }
-        Object.defineProperty(obj, key, { value: convert(pair.value, depth + 1, aliasDepth), enumerable: true, writable: true, configurable: true });
+        Object.defineProperty(obj, key, { value: convert(pair.value, depth + 1, aliasDepth, outer), enumerable: true, writable: true, configurable: true });
         locs.keys.set(key, pos(keyNode));
         locs.values.set(key, pair.value ? pos(pair.value as YamlNode) : pos(keyNode));
         if (isScalar(pair.value) && pair.value.type) locs.valueStyles.set(key, pair.value.type);
@@ -212,32 +225,15 @@ export function parseYaml(text: string, displayPath: string): LoadedYaml {
     }
     return node === null || node === undefined ? null : node;
   };
+  source.root = pos(doc.contents as YamlNode);
   const value = convert(doc.contents, 0, 0);
-  if (budget.bombed) {
+  if (budget.bombed && budget.deep) {
+    diagnostics.push(source.diag('yaml/too-deep', `${displayPath} nests more than ${MAX_DEPTH} levels deep`, budget.at, 'flatten the structure'));
+  } else if (budget.bombed) {
     diagnostics.push(
-      source.diag('yaml/alias-bomb', `${displayPath} expands to more than ${MAX_NODES} nodes or nests too deeply (YAML alias bomb?)`, { line: 1, column: 1 }, 'remove the recursive or exponential anchors/aliases'),
+      source.diag('yaml/alias-bomb', `${displayPath} expands to more than ${MAX_NODES} nodes or nests too deeply through aliases (YAML alias bomb?)`, budget.at, 'remove the recursive or exponential anchors/aliases'),
     );
-    return { value: undefined, source, diagnostics };
   }
+  if (diagnostics.length) return { value: undefined, source, diagnostics };
   return { value, source, diagnostics };
-}
-
-function firstLine(s: string): string {
-  return s.split('\n')[0].replace(/ at line \d+, column \d+:?$/, '');
-}
-
-function yamlHint(code: string): string | undefined {
-  switch (code) {
-    case 'DUPLICATE_KEY':
-      return 'a key may appear once per mapping; remove or rename one of them';
-    case 'BAD_INDENT':
-    case 'MISSING_CHAR':
-      return 'check the indentation: YAML uses spaces, and siblings must line up';
-    case 'TAB_AS_INDENT':
-      return 'YAML indentation must be spaces, not tabs';
-    case 'BLOCK_AS_IMPLICIT_KEY':
-      return 'a value may be missing a ":" or the line above is mis-indented';
-    default:
-      return undefined;
-  }
 }
