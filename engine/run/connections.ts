@@ -4,18 +4,30 @@
  */
 import type { Command, ExecOptions, ExecResult, Transport } from '../transport/transport.js';
 import type { Inventory, InventoryHost } from '../inventory/model.js';
-import { createTransport } from '../transport/index.js';
+import { createTransport, type ConnectRetry } from '../transport/index.js';
 
 export interface ConnectionOptions {
   trustNewHostKeys: boolean;
   knownHostsFile?: string;
   connectTimeoutMs?: number;
+  onConnectRetry?: (retry: ConnectRetry) => void;
 }
 
-export type TransportFactory = (host: InventoryHost) => Transport;
+/** `overrides` are per-connection settings a module may ask for (wait-for-connection's connect_timeout). */
+export type TransportFactory = (host: InventoryHost, overrides?: { connectTimeoutMs?: number }) => Transport;
 
+/**
+ * What tasks hold: stays the same object for the whole run, while the connection behind it can be
+ * replaced (renew) when a host went away and must be reached afresh.
+ */
 class LazyTransport implements Transport {
-  constructor(private readonly inner: Transport) {}
+  constructor(private inner: Transport) {}
+  /** Swaps in a fresh transport; returns the old one for the caller to close. */
+  renew(next: Transport): Transport {
+    const old = this.inner;
+    this.inner = next;
+    return old;
+  }
   get host() {
     return this.inner.host;
   }
@@ -40,7 +52,9 @@ class LazyTransport implements Transport {
 }
 
 export class Connections {
-  private readonly transports = new Map<string, Transport>();
+  private readonly transports = new Map<string, LazyTransport>();
+  /** Replaced connections still closing (a close waits for a connect in progress). */
+  private readonly retiring = new Set<Promise<void>>();
   private readonly factory: TransportFactory;
   constructor(
     private readonly inv: Inventory,
@@ -49,10 +63,10 @@ export class Connections {
   ) {
     this.factory =
       factory ??
-      ((h) =>
+      ((h, overrides) =>
         createTransport(
-          { name: h.name, connection: h.connection, address: h.address, port: h.port, user: h.user, privateKeyPath: h.privateKey, knownHostsPath: h.knownHostsFile ?? opts.knownHostsFile },
-          { trustNewHostKeys: opts.trustNewHostKeys, connectTimeoutMs: opts.connectTimeoutMs ?? h.connectTimeoutMs },
+          { name: h.name, connection: h.connection, address: h.address, port: h.port, user: h.user, privateKeyPath: h.privateKey, knownHostsPath: opts.knownHostsFile ?? h.knownHostsFile },
+          { trustNewHostKeys: opts.trustNewHostKeys, connectTimeoutMs: overrides?.connectTimeoutMs ?? opts.connectTimeoutMs ?? h.connectTimeoutMs, onConnectRetry: opts.onConnectRetry },
         ));
   }
 
@@ -61,12 +75,29 @@ export class Connections {
   }
 
   get(name: string): Transport {
+    return this.lazy(name);
+  }
+
+  private lazy(name: string): LazyTransport {
     let t = this.transports.get(name);
     if (!t) {
       t = new LazyTransport(this.factory(this.host(name)));
       this.transports.set(name, t);
     }
     return t;
+  }
+
+  /**
+   * Drops the host's connection: the next use opens a new one (with `connectTimeoutMs` when
+   * given). A connection that was lost stays lost, so this is how a host that went away (a
+   * reboot, a power-on) is reached again. Every task keeps its handle on the host's transport.
+   */
+  reconnect(name: string, overrides?: { connectTimeoutMs?: number }): void {
+    const t = this.lazy(name);
+    const old = t.renew(this.factory(this.host(name), overrides));
+    const closing = old.close().catch(() => undefined);
+    this.retiring.add(closing);
+    void closing.finally(() => this.retiring.delete(closing));
   }
 
   /** The controller itself (local), for modules that act from here. */
@@ -81,6 +112,7 @@ export class Connections {
 
   async closeAll(): Promise<void> {
     await Promise.allSettled([...this.transports.values()].map((t) => t.close()));
+    await Promise.allSettled([...this.retiring]);
     this.transports.clear();
   }
 }

@@ -2,9 +2,16 @@
 export const MASK = '********';
 
 export class Redactor {
-  private readonly secrets: string[];
+  private secrets: string[] = [];
   constructor(values: Iterable<unknown>) {
-    this.secrets = [...new Set([...values].filter((v): v is string | number => (typeof v === 'string' && v.length >= 4) || typeof v === 'number').map(String).filter((s) => s.length >= 4))].sort((a, b) => b.length - a.length);
+    this.add(values);
+  }
+  /** More secret values (e.g. a play's vars once rendered). */
+  add(values: Iterable<unknown>): void {
+    const fresh = [...values].filter((v): v is string | number => typeof v === 'string' || typeof v === 'number').map(String).filter((s) => s.length >= 4);
+    if (fresh.every((s) => this.secrets.includes(s))) return;
+    // Longest first, so a secret containing another is masked whole.
+    this.secrets = [...new Set([...this.secrets, ...fresh])].sort((a, b) => b.length - a.length);
   }
   text(s: string): string;
   text(s: string | undefined): string | undefined;

@@ -4,14 +4,16 @@
  * reported and the others go on; handlers run once at the end of the play on the hosts that
  * notified them. Everything the engine does is reported as events; nothing is printed here.
  */
+import { setMaxListeners } from 'node:events';
 import type { Doctrine } from '../doctrine-types.js';
-import { EventBus, now, type HostRecap, type HostStatus } from '../events.js';
+import { EventBus, now, type HostRecap, type HostStatus, type TaskState } from '../events.js';
 import type { Inventory } from '../inventory/model.js';
 import type { ModuleDef, TaskContext, TaskResult } from '../module-types.js';
 import type { PlaySpec, TaskSpec } from '../playbook/model.js';
 import type { Plan, PlannedPlay } from '../validate/check.js';
 import { findModule } from '../../modules/index.js';
 import { UnreachableError } from '../transport/transport.js';
+import type { ConnectRetry } from '../transport/ssh.js';
 import { renderValue } from '../template/index.js';
 import { buildScope, magicVars } from '../vars/scope.js';
 import { Connections, type TransportFactory } from './connections.js';
@@ -39,8 +41,11 @@ export interface RunOptions {
   outputLimit?: number;
   /** Resume support: host facts to start from, and tasks (ids) to skip per host. */
   restoreFacts?: Record<string, Record<string, unknown>>;
-  skipDone?: (play: PlaySpec, task: TaskSpec, host: string) => boolean;
+  /** A task already done on the host in the resumed run: not run again; a recorded change still notifies its handlers. */
+  skipDone?: (play: PlaySpec, task: TaskSpec, host: string, playbook: string) => { changed: boolean } | undefined;
   onlyHosts?: Set<string>;
+  /** Stop launching tasks (commands in flight finish); e.g. the journal can no longer be written. */
+  halt?: AbortSignal;
 }
 
 export interface RunSummary {
@@ -68,11 +73,19 @@ interface HostOutcome {
 }
 
 const DEFAULT_OUTPUT_LIMIT = 64 * 1024;
+const WAIT_FOR_CONNECTION = 'wait-for-connection';
+/** How long after a task's timeout its signal is aborted (the hard guard is at timeout + 5 s). */
+const SIGNAL_AFTER_TIMEOUT_MS = 1000;
 
 export class Runner {
   private readonly hosts = new Map<string, HostState>();
   private readonly conns: Connections;
   private startReached: boolean;
+  /**
+   * One for the run: every host's secrets are masked in every host's output, since a task on one
+   * host can reach another's variables through hostvars.
+   */
+  private readonly redactor: Redactor;
 
   constructor(
     private readonly plan: Plan,
@@ -81,8 +94,21 @@ export class Runner {
     private readonly opts: RunOptions,
     private readonly bus: EventBus,
   ) {
-    this.conns = new Connections(inv, { trustNewHostKeys: opts.trustNewHostKeys, knownHostsFile: opts.knownHostsFile, connectTimeoutMs: opts.connectTimeoutMs }, opts.transportFactory);
+    // Retries are decisions too: the log says why a host took long to connect.
+    // Every host in flight listens for the run's abort: more than Node's default 10 is no leak.
+    setMaxListeners(0, opts.signal);
+    const onConnectRetry = (r: ConnectRetry) =>
+      this.bus.emit({ type: 'decision', time: now(), host: r.host, message: `${r.message}; retrying (attempt ${r.attempt} of ${r.attempts}) in ${(r.delayMs / 1000).toFixed(1)} s`, data: { attempt: r.attempt, attempts: r.attempts, delay_ms: r.delayMs, code: r.code } });
+    this.conns = new Connections(inv, { trustNewHostKeys: opts.trustNewHostKeys, knownHostsFile: opts.knownHostsFile, connectTimeoutMs: opts.connectTimeoutMs, onConnectRetry }, opts.transportFactory);
     this.startReached = opts.startAtTask === undefined;
+    const secretNames = [...new Set([...inv.hosts.values()].flatMap((h) => h.secretVars))];
+    this.redactor = new Redactor([...inv.hosts.values()].flatMap((h) => secretValues(h.vars, h.secretVars)));
+    this.redactor.add(secretValues(opts.extraVars, secretNames));
+  }
+
+  /** True once the run must not launch anything new (interrupted, or halted). */
+  private stopped(): boolean {
+    return this.opts.signal.aborted || this.opts.halt?.aborted === true;
   }
 
   async run(): Promise<RunSummary> {
@@ -90,7 +116,7 @@ export class Runner {
     this.bus.emit({ type: 'run.start', time: now(), runId: this.opts.runId, playbooks: [...new Set(this.plan.plays.map((p) => p.playbook.path))], check: this.opts.check });
     try {
       for (const pp of this.plan.plays) {
-        if (this.opts.signal.aborted) break;
+        if (this.stopped()) break;
         await this.runPlay(pp);
       }
     } finally {
@@ -102,7 +128,7 @@ export class Runner {
       recap[name] = { ...s.recap, durationMs: s.first !== undefined ? (s.last ?? s.first) - s.first : 0 };
       if (s.recap.failed > 0 || s.recap.unreachable > 0) failed = true;
     }
-    const outcome = this.opts.signal.aborted ? 'interrupted' : failed ? 'failed' : 'ok';
+    const outcome = this.stopped() ? 'interrupted' : failed ? 'failed' : 'ok';
     const durationMs = Date.now() - t0;
     this.bus.emit({ type: 'run.end', time: now(), runId: this.opts.runId, outcome, durationMs, recap });
     const facts: Record<string, Record<string, unknown>> = {};
@@ -120,7 +146,7 @@ export class Runner {
         unreachable: false,
         recap: { ok: 0, changed: 0, unreachable: 0, failed: 0, skipped: 0, ignored: 0, durationMs: 0 },
         notified: new Set(),
-        redactor: new Redactor([...secretValues(h.vars, h.secretVars), ...secretValues(this.opts.extraVars, h.secretVars)]),
+        redactor: this.redactor,
       };
       this.hosts.set(name, s);
     }
@@ -132,22 +158,27 @@ export class Runner {
     let active = pp.hosts.filter((h) => !this.opts.onlyHosts || this.opts.onlyHosts.has(h));
     active.forEach((h) => this.state(h));
     active = active.filter((h) => !this.state(h).failed && !this.state(h).unreachable);
-    this.bus.emit({ type: 'play.start', time: now(), play: play.name, playIndex: play.index, hosts: active });
+    this.bus.emit({ type: 'play.start', time: now(), play: play.name, playIndex: play.index, hosts: active, playbook: pp.playbook.path });
     if (active.length === 0) {
       this.bus.emit({ type: 'decision', time: now(), message: `play "${play.name}": no hosts left to run on` });
     }
     for (const task of play.tasks) {
-      if (this.opts.signal.aborted || active.length === 0) break;
+      if (this.stopped()) break;
       if (!this.startReached) {
         if (task.name !== this.opts.startAtTask) continue;
         this.startReached = true;
       }
       if (!this.selectedByTags(play, task)) continue;
-      active = await this.runTask(pp, task, active);
+      // With no host left, a later wait-for-connection may still bring unreachable ones back.
+      const { hosts, note } = this.withReturning(pp, task, active);
+      if (hosts.length === 0) continue;
+      active = await this.runTask(pp, task, hosts, note);
+      // any_errors_fatal stopped the play: no wait-for-connection brings anyone back.
+      if (pp.play.anyErrorsFatal && active.length < hosts.length) break;
     }
     // Handlers: once, at the end of the play, on the hosts that notified them.
     for (const handler of play.handlers) {
-      if (this.opts.signal.aborted) break;
+      if (this.stopped()) break;
       const names = [handler.name, ...handler.listen];
       const notified = active.filter((h) => names.some((n) => this.state(h).notified.has(n)));
       if (notified.length === 0) continue;
@@ -155,6 +186,18 @@ export class Runner {
     }
     for (const h of active) this.state(h).notified.clear();
     this.bus.emit({ type: 'play.end', time: now(), play: play.name, playIndex: play.index });
+  }
+
+  /**
+   * wait-for-connection is the task that waits for a host to come back, so it also runs on the
+   * play's hosts that were found unreachable earlier (Ansible would drop them for good); a host
+   * that answers rejoins the play. Hosts that failed a task stay out.
+   */
+  private withReturning(pp: PlannedPlay, task: TaskSpec, active: string[]): { hosts: string[]; note?: string } {
+    if (task.module !== WAIT_FOR_CONNECTION) return { hosts: active };
+    const back = pp.hosts.filter((h) => !active.includes(h) && this.state(h).unreachable && !this.state(h).failed && (!this.opts.onlyHosts || this.opts.onlyHosts.has(h)));
+    if (back.length === 0) return { hosts: active };
+    return { hosts: pp.hosts.filter((h) => active.includes(h) || back.includes(h)), note: `wait-for-connection also waits for ${back.join(', ')}, found unreachable earlier` };
   }
 
   private selectedByTags(play: PlaySpec, task: TaskSpec): boolean {
@@ -167,15 +210,18 @@ export class Runner {
   }
 
   /** Runs one task on the active hosts; returns the hosts still active afterwards. */
-  private async runTask(pp: PlannedPlay, task: TaskSpec, active: string[]): Promise<string[]> {
+  private async runTask(pp: PlannedPlay, task: TaskSpec, active: string[], note?: string): Promise<string[]> {
     const mod = findModule(task.module)!;
     const targets = task.runOnce ? active.slice(0, 1) : active;
-    this.bus.emit({ type: 'task.start', time: now(), play: pp.play.name, task: task.name, taskIndex: task.index, module: task.module, hosts: targets, handler: task.isHandler || undefined });
+    this.bus.emit({ type: 'task.start', time: now(), play: pp.play.name, task: task.name, taskIndex: task.index, module: task.module, hosts: targets, handler: task.isHandler || undefined, taskId: task.id });
+    if (note) this.bus.emit({ type: 'decision', time: now(), task: task.name, taskIndex: task.index, taskId: task.id, message: note });
     const outcomes = new Map<string, HostOutcome>();
     await forEachLimited(targets, this.opts.forks, async (host) => {
-      if (this.opts.signal.aborted) return;
-      if (this.opts.skipDone?.(pp.play, task, host)) {
-        this.bus.emit({ type: 'decision', time: now(), task: task.name, taskIndex: task.index, host, message: `already done in the resumed run: not run again` });
+      if (this.stopped()) return;
+      const done = this.opts.skipDone?.(pp.play, task, host, pp.playbook.path);
+      if (done) {
+        if (done.changed && task.notify.length) task.notify.forEach((n) => this.state(host).notified.add(n));
+        this.bus.emit({ type: 'decision', time: now(), task: task.name, taskIndex: task.index, taskId: task.id, host, message: `already done in the resumed run: not run again` });
         return;
       }
       outcomes.set(host, await this.runOnHost(pp, task, mod, host));
@@ -195,7 +241,7 @@ export class Runner {
       return !o || (o.status !== 'failed' && o.status !== 'unreachable');
     });
     if (pp.play.anyErrorsFatal && still.length < active.length) {
-      this.bus.emit({ type: 'decision', time: now(), task: task.name, taskIndex: task.index, message: `any_errors_fatal: a host failed "${task.name}", so play "${pp.play.name}" stops for every host` });
+      this.bus.emit({ type: 'decision', time: now(), task: task.name, taskIndex: task.index, taskId: task.id, message: `any_errors_fatal: a host failed "${task.name}", so play "${pp.play.name}" stops for every host` });
       still = [];
     }
     return still;
@@ -215,7 +261,7 @@ export class Runner {
     const s = this.state(host);
     const t0 = Date.now();
     s.first ??= t0;
-    this.bus.emit({ type: 'host.start', time: now(), task: task.name, taskIndex: task.index, host });
+    this.bus.emit({ type: 'host.start', time: now(), task: task.name, taskIndex: task.index, host, taskId: task.id });
     let outcome: HostOutcome;
     let command: string | undefined;
     let code: string | undefined;
@@ -232,7 +278,7 @@ export class Runner {
         let facts: Record<string, unknown> | undefined;
         let unreachable: HostOutcome | undefined;
         for (const item of items) {
-          if (this.opts.signal.aborted) break;
+          if (this.stopped()) break;
           const r = await this.runItem(pp, task, mod, host, { ...scope, [task.loopVar]: item }, item);
           results.push(r.outcome.registered);
           if (r.outcome.facts) facts = { ...(facts ?? {}), ...r.outcome.facts };
@@ -276,6 +322,8 @@ export class Runner {
       rec.unreachable++;
       s.unreachable = true;
     }
+    // The host answered wait-for-connection: it is back (its earlier unreachable stays in the recap).
+    if (mod.name === WAIT_FOR_CONNECTION && (outcome.status === 'ok' || outcome.status === 'changed')) s.unreachable = false;
     s.last = Date.now();
     this.emitResult(task, host, outcome, command, code, Date.now() - t0, s.redactor);
     return outcome;
@@ -284,13 +332,17 @@ export class Runner {
   private emitResult(task: TaskSpec, host: string, o: HostOutcome, command: string | undefined, code: string | undefined, durationMs: number, red: Redactor): void {
     const r = o.registered;
     const limit = this.opts.outputLimit ?? DEFAULT_OUTPUT_LIMIT;
-    const bound = (x: unknown) => (typeof x === 'string' ? (x.length > limit ? x.slice(0, limit) + `\n… (${x.length - limit} more bytes)` : x) : undefined);
+    // The tail is kept: the end of a failing command's output is where its error is.
+    const bound = (x: unknown) => (typeof x === 'string' ? (x.length > limit ? `… (${x.length - limit} earlier bytes)\n` + x.slice(x.length - limit) : x) : undefined);
     const hidden = task.noLog;
+    const state: TaskState | undefined =
+      !task.register && !o.facts ? undefined : hidden ? { register: task.register, withheld: 'no_log' } : { register: task.register, registered: task.register ? red.value(r) : undefined, facts: o.facts ? red.value(o.facts) : undefined };
     this.bus.emit({
       type: 'host.result',
       time: now(),
       task: task.name,
       taskIndex: task.index,
+      taskId: task.id,
       host,
       status: o.status,
       changed: r.changed,
@@ -304,13 +356,16 @@ export class Runner {
       attempts: r.attempts,
       item: r.results ? undefined : hidden ? undefined : red.value(r.item),
       code,
+      state,
     });
   }
 
   private async runItem(pp: PlannedPlay, task: TaskSpec, mod: ModuleDef, host: string, scope: Record<string, unknown>, item: unknown): Promise<{ outcome: HostOutcome; command?: string }> {
     const s = this.state(host);
+    // Play and task vars, facts and loop items named like secrets count too, once rendered.
+    s.redactor.add(secretValues(scope, this.conns.host(host).secretVars));
     const decide = (message: string, data?: Record<string, unknown>) =>
-      this.bus.emit({ type: 'decision', time: now(), task: task.name, taskIndex: task.index, host, message: s.redactor.text(message), data });
+      this.bus.emit({ type: 'decision', time: now(), task: task.name, taskIndex: task.index, taskId: task.id, host, message: s.redactor.text(message), data: data && s.redactor.value(data) });
     const falseCond = firstFalse(task.when, scope);
     if (falseCond !== undefined) {
       decide(`skipped: when \`${falseCond}\` was false`);
@@ -405,23 +460,26 @@ export class Runner {
       timeoutMs,
       signal: abort.signal,
       output: (stream, text) => {
-        if (!task.noLog) this.bus.emit({ type: 'host.output', time: now(), task: task.name, taskIndex: task.index, host, stream, text: s.redactor.text(text) });
+        if (!task.noLog) this.bus.emit({ type: 'host.output', time: now(), task: task.name, taskIndex: task.index, taskId: task.id, host, stream, text: s.redactor.text(text) });
       },
       decision: decide,
       controller: this.conns.controller(),
       playbookDir: pp.playbook.dir,
+      reconnect: (o) => this.conns.reconnect(acting.name, o),
     };
     try {
       const work = mod.run(ctx, args);
       if (timeoutMs === undefined) return await work;
-      // A module that ignores its signal (a dead link) still cannot hold the run past timeout + grace.
+      // The module's own timeout (ctx.timeoutMs) goes first so it can report a timeout, not an
+      // interruption; the signal follows for modules that only honour it, and a module that
+      // ignores both (a dead link) still cannot hold the run past timeout + grace.
       const guard = new Promise<TaskResult>((resolve) => {
-        timer = setTimeout(() => abort.abort('timeout'), timeoutMs);
+        timer = setTimeout(() => abort.abort('timeout'), timeoutMs + SIGNAL_AFTER_TIMEOUT_MS);
         hardTimer = setTimeout(() => resolve({ changed: false, failed: true, rc: 124, msg: `task timed out after ${task.timeout}s (the host did not answer the kill)` }), timeoutMs + 5000);
       });
       const r = await Promise.race([work, guard]);
       if (abort.signal.aborted && abort.signal.reason === 'timeout' && !r.failed) return r;
-      if (abort.signal.aborted && abort.signal.reason === 'timeout') return { ...r, failed: true, msg: `task timed out after ${task.timeout}s${r.msg ? `: ${r.msg}` : ''}` };
+      if (abort.signal.aborted && abort.signal.reason === 'timeout' && r.data?.timed_out !== true) return { ...r, failed: true, msg: `task timed out after ${task.timeout}s${r.msg ? `: ${r.msg}` : ''}` };
       return r;
     } finally {
       if (timer) clearTimeout(timer);

@@ -4,12 +4,12 @@
  */
 import os from 'node:os';
 import { LocalTransport } from './local.js';
-import { SshTransport } from './ssh.js';
+import { SshTransport, type ConnectRetry } from './ssh.js';
 import type { Transport } from './transport.js';
 
 export * from './transport.js';
 export { LocalTransport, type LocalTransportOptions } from './local.js';
-export { SshTransport, type SshTransportOptions } from './ssh.js';
+export { SshTransport, type SshTransportOptions, type ConnectRetry } from './ssh.js';
 export { TransferError } from './transfer-error.js';
 export {
   appendKnownHost,
@@ -40,6 +40,7 @@ export interface TransportSpec {
 export interface TransportRunOptions {
   trustNewHostKeys: boolean;
   connectTimeoutMs: number;
+  onConnectRetry?: (retry: ConnectRetry) => void;
 }
 
 export function createTransport(spec: TransportSpec, opts: TransportRunOptions): Transport {
@@ -53,5 +54,6 @@ export function createTransport(spec: TransportSpec, opts: TransportRunOptions):
     knownHostsPath: spec.knownHostsPath,
     trustNewHostKeys: opts.trustNewHostKeys,
     connectTimeoutMs: opts.connectTimeoutMs,
+    onConnectRetry: opts.onConnectRetry,
   });
 }

@@ -14,9 +14,17 @@ export interface WrapOptions {
   cwd?: string;
   /** Where the command's process-group id is written (and removed when it exits). */
   pidFile: string;
+  /**
+   * Exported to the command as TSPLAY_EXEC_ID: every process it starts inherits it, even one that
+   * leaves the process group (setsid, a daemon), so a kill can find them all.
+   */
+  execId: string;
   /** The host has util-linux `setsid -w` (else we rely on sshd starting each session in its own group). */
   setsid: boolean;
 }
+
+/** The variable that marks every process of one exec (see WrapOptions.execId). */
+export const EXEC_ID_VAR = 'TSPLAY_EXEC_ID';
 
 /**
  * The command line itself: a string through `/bin/sh -c`; argv quoted word by word and run with
@@ -34,11 +42,19 @@ export function commandLine(command: Command): string {
  * before anything else runs. The exit status of the command is preserved.
  */
 export function wrapCommand(command: Command, opts: WrapOptions): string {
+  if (!/^[0-9a-f]+$/.test(opts.execId)) throw new TypeError(`exec: bad exec id ${JSON.stringify(opts.execId)}`);
+  const f = shellQuote(opts.pidFile);
   const lines = [
     // With setsid, fd 2 of the wrapper is /dev/null (it reports our own kills) and the real
     // stderr waits on fd 3.
     ...(opts.setsid ? ['exec 2>&3 3>&-'] : []),
-    `set -C; echo $$ >${shellQuote(opts.pidFile)} || exit 125; set +C`,
+    // A pid file that already exists was claimed by a kill that came first: do not start at all.
+    // Release the claim before saying so: tsplay may be gone, and writing to its closed pipe kills us.
+    `set -C; { echo $$ >${f}; } 2>/dev/null || { rm -f ${f}; echo "tsplay: not started: cannot create ${opts.pidFile} (stopped before it started, or /tmp is not writable)" >&2; exit 125; }; set +C`,
+    // Stopped by a signal (a kill, a host shutting down): tidy up as on a normal exit. PIPE too:
+    // the shell reports a killed child on stderr, and when sshd is gone that write would kill it.
+    `trap 'rm -f ${f}; exit 143' TERM; trap 'rm -f ${f}; exit 129' HUP; trap 'rm -f ${f}; exit 141' PIPE`,
+    `export ${EXEC_ID_VAR}=${opts.execId}`,
   ];
   if (opts.cwd !== undefined) lines.push(`cd -- ${shellQuote(opts.cwd)} || exit 1`);
   for (const [name, value] of Object.entries(opts.env ?? {})) {
@@ -46,28 +62,45 @@ export function wrapCommand(command: Command, opts: WrapOptions): string {
     lines.push(`export ${name}=${shellQuote(value)}`);
   }
   lines.push(commandLine(command));
-  lines.push(`rc=$?; rm -f ${shellQuote(opts.pidFile)}; exit $rc`);
+  lines.push(`rc=$?; rm -f ${f}; exit $rc`);
   const script = shellQuote(lines.join('\n'));
   return opts.setsid ? `exec setsid -w /bin/sh -c ${script} 3>&2 2>/dev/null` : `exec /bin/sh -c ${script}`;
 }
 
 /**
- * Kills the process group recorded in `pidFile`: TERM, then KILL if anything is left after ~1 s.
- * Waits up to ~1 s for the pid file in case the command is only just starting. Zombies (already
- * dead, waiting for init to reap them) do not count as left; without a usable `ps`, every
- * member does.
+ * Stops everything one exec started: its process group (from `pidFile`) and every process whose
+ * environment carries its exec id (those that left the group). TERM, then KILL for whatever is
+ * left after ~0.6 s, so an interrupted tsplay can exit within 2 s. Without /proc only the group
+ * is found. A group of zombies still answers `kill -0`; it merely costs the full wait and a
+ * harmless KILL.
+ *
+ * The kill may reach the host before the command has started (a slow login shell): then it
+ * creates the pid file itself, and the wrapper, finding it taken, exits without running anything.
+ * If the command had already finished, that empty claim is left behind in /tmp.
  */
-export function killGroupScript(pidFile: string): string {
+export function killGroupScript(pidFile: string, execId: string): string {
+  if (!/^[0-9a-f]+$/.test(execId)) throw new TypeError(`exec: bad exec id ${JSON.stringify(execId)}`);
   const f = shellQuote(pidFile);
   return [
-    `i=0; while [ ! -s ${f} ] && [ $i -lt 20 ]; do sleep 0.05; i=$((i+1)); done`,
-    `[ -s ${f} ] || exit 0`,
-    `pg=$(cat ${f}); rm -f ${f}`,
-    `case $pg in ''|*[!0-9]*) exit 0;; esac`,
-    `alive() { kill -s 0 -- -$pg 2>/dev/null || return 1; s=$(ps -e -o pgid= -o stat= 2>/dev/null) || return 0; printf '%s\\n' "$s" | grep -q "^ *$pg  *[^Z]"; }`,
-    `kill -s TERM -- -$pg 2>/dev/null || exit 0`,
-    `i=0; while alive && [ $i -lt 20 ]; do sleep 0.05; i=$((i+1)); done`,
-    `if alive; then kill -s KILL -- -$pg 2>/dev/null; fi; exit 0`,
+    `pg=; claimed=; if (set -C; : >${f}) 2>/dev/null; then claimed=1; else`,
+    // Taken by the wrapper, which may be between creating it and writing its pid.
+    `  i=0; while [ ! -s ${f} ] && [ $i -lt 20 ]; do sleep 0.05; i=$((i+1)); done`,
+    `  pg=$(cat ${f} 2>/dev/null)`,
+    `fi`,
+    `case $pg in *[!0-9]*) pg=;; esac`,
+    // The pid file goes only once the group has been dealt with: a kill cut short (its session
+    // dropped) leaves it for the operator. A claim stays, to turn a late wrapper away.
+    `done_() { [ -n "$claimed" ] || rm -f ${f}; exit 0; }`,
+    // One whole NUL-separated entry (-z -x), so a variable that merely mentions the id (sshd's
+    // SSH_ORIGINAL_COMMAND under ForceCommand holds this very script) does not count. Zombies have
+    // an empty environ, so only live processes match.
+    `tagged() { grep -l -a -z -x -F -e '${EXEC_ID_VAR}=${execId}' /proc/[0-9]*/environ 2>/dev/null | sed -n 's#^/proc/\\([0-9]*\\)/environ$#\\1#p'; }`,
+    `send() { [ -n "$pg" ] && kill -s $1 -- -$pg 2>/dev/null; t=$(tagged); [ -n "$t" ] && kill -s $1 $t 2>/dev/null; return 0; }`,
+    `alive() { { [ -n "$pg" ] && kill -s 0 -- -$pg 2>/dev/null; } || [ -n "$(tagged)" ]; }`,
+    `alive || done_`,
+    `send TERM`,
+    `i=0; while alive && [ $i -lt 12 ]; do sleep 0.05; i=$((i+1)); done`,
+    `if alive; then send KILL; fi; done_`,
   ].join('\n');
 }
 

@@ -57,17 +57,40 @@ export interface SshTransportOptions {
   /** Accept and record unknown host keys (never changed or revoked ones). */
   trustNewHostKeys?: boolean;
   connectTimeoutMs?: number;
-  /** Extra connect attempts when the server drops us during the handshake (MaxStartups). Default 3. */
+  /**
+   * Extra connect attempts when the server drops us during the handshake (MaxStartups). Default 5:
+   * with backoff 0.25, 0.5, 1, 2, 4 s (halved at random) a crowd of forks spreads over ~8 s.
+   * No attempt starts later than connectTimeoutMs after the first, so connecting takes at most
+   * about twice the connect timeout. Authentication and host-key failures are never retried.
+   */
   connectRetries?: number;
+  /** Told before each retry (for the run's decision log). */
+  onConnectRetry?: (retry: ConnectRetry) => void;
   /** Concurrent channels on the connection. Default 8 (sshd MaxSessions is 10; 2 are kept for kills). */
   maxChannels?: number;
   /** Keepalive interval; the connection is declared lost after 3 unanswered keepalives. Default 5000. */
   keepaliveIntervalMs?: number;
 }
 
+/** A connect attempt that failed in a way worth retrying, and when the next one starts. */
+export interface ConnectRetry {
+  host: string;
+  /** The attempt about to be made (2 for the first retry). */
+  attempt: number;
+  /** Attempts allowed in all. */
+  attempts: number;
+  delayMs: number;
+  /** What went wrong, e.g. host/connection-lost. */
+  code: string;
+  message: string;
+}
+
 /** How long killing a timed-out/aborted command may take before exec settles anyway. */
 const KILL_GRACE_MS = 2500;
+/** How long close() waits for the server to acknowledge the disconnect before dropping the socket. */
+const CLOSE_GRACE_MS = 1000;
 const KEEPALIVE_COUNT_MAX = 3;
+const DEFAULT_CONNECT_RETRIES = 5;
 const RETRY_BASE_MS = 250;
 const RETRY_CAP_MS = 4000;
 const SERVER_HOST_KEY_ALGORITHMS: Record<string, string[]> = {
@@ -105,6 +128,7 @@ export class SshTransport implements Transport {
   private readonly trustNewHostKeys: boolean;
   private readonly connectTimeoutMs: number;
   private readonly connectRetries: number;
+  private readonly onConnectRetry?: (retry: ConnectRetry) => void;
   private readonly keepaliveIntervalMs: number;
   private readonly channels: Semaphore;
   private readonly killChannels = new Semaphore(2);
@@ -126,7 +150,8 @@ export class SshTransport implements Transport {
     this.knownHostsPath = expandHome(opts.knownHostsPath ?? path.join(os.homedir(), '.ssh', 'known_hosts'));
     this.trustNewHostKeys = opts.trustNewHostKeys ?? false;
     this.connectTimeoutMs = opts.connectTimeoutMs ?? 10_000;
-    this.connectRetries = Math.max(0, Math.min(opts.connectRetries ?? 3, 10));
+    this.connectRetries = Math.max(0, Math.min(opts.connectRetries ?? DEFAULT_CONNECT_RETRIES, 10));
+    this.onConnectRetry = opts.onConnectRetry;
     this.keepaliveIntervalMs = opts.keepaliveIntervalMs ?? 5000;
     this.channels = new Semaphore(opts.maxChannels ?? 8);
   }
@@ -140,9 +165,10 @@ export class SshTransport implements Transport {
   }
 
   async exec(command: Command, opts: ExecOptions = {}): Promise<ExecResult> {
-    const pidFile = `/tmp/.tsplay-${randomBytes(8).toString('hex')}.pgid`;
+    const execId = randomBytes(8).toString('hex');
+    const pidFile = `/tmp/.tsplay-${execId}.pgid`;
     // Built before connecting so a bad env name fails without touching the host.
-    const build = (setsid: boolean): string => wrapCommand(command, { env: opts.env, cwd: opts.cwd, pidFile, setsid });
+    const build = (setsid: boolean): string => wrapCommand(command, { env: opts.env, cwd: opts.cwd, pidFile, execId, setsid });
     build(false);
     if (opts.signal?.aborted) return stoppedResult('abort', '', '');
 
@@ -161,7 +187,7 @@ export class SshTransport implements Transport {
         ssh,
         build(this.hasSetsid),
         { stdin: opts.stdin, onStdout: (b) => stdout.push(b), onStderr: (b) => stderr.push(b) },
-        { signal: stop.signal, pidFile },
+        { signal: stop.signal, pidFile, execId },
       );
       if ('rc' in outcome) return { rc: outcome.rc, stdout: stdout.text(), stderr: stderr.text() };
       return stoppedResult(outcome.stopped, stdout.text(), stderr.text() + outcome.note);
@@ -218,7 +244,13 @@ export class SshTransport implements Transport {
     if (!ssh) return;
     const client = ssh.connection;
     await new Promise<void>((resolve) => {
-      const t = setTimeout(resolve, 1000);
+      const t = setTimeout(() => {
+        // A peer behind a partition never acknowledges our FIN: the half-closed socket would keep
+        // the process alive for minutes of TCP retransmits. ssh2's destroy() is a no-op once the
+        // socket is ended, so reach the socket itself.
+        (client as unknown as { _sock?: { destroy(): void } } | undefined)?._sock?.destroy();
+        resolve();
+      }, CLOSE_GRACE_MS);
       client?.once('close', () => {
         clearTimeout(t);
         resolve();
@@ -257,6 +289,8 @@ export class SshTransport implements Transport {
     const { NodeSSH: Client } = await import('node-ssh');
     const privateKey = await this.readPrivateKey();
     const entries = await this.readKnownHosts();
+    const attempts = this.connectRetries + 1;
+    const deadline = Date.now() + this.connectTimeoutMs;
     for (let attempt = 1; ; attempt++) {
       try {
         const ssh = await this.attempt(Client, privateKey, entries);
@@ -266,9 +300,13 @@ export class SshTransport implements Transport {
         return;
       } catch (err) {
         const { error, retryable } = classifyConnectError(err, this.context, attempt);
-        if (!retryable || attempt > this.connectRetries) throw error;
+        if (!retryable || attempt >= attempts) throw error;
+        // Exponential backoff with jitter, so a crowd of forks refused together does not return together.
         const ceiling = Math.min(RETRY_CAP_MS, RETRY_BASE_MS * 2 ** (attempt - 1));
-        await sleep(ceiling / 2 + Math.random() * (ceiling / 2));
+        const delayMs = Math.round(ceiling / 2 + Math.random() * (ceiling / 2));
+        if (Date.now() + delayMs > deadline) throw error;
+        this.onConnectRetry?.({ host: this.host, attempt: attempt + 1, attempts, delayMs, code: error.code, message: error.message });
+        await sleep(delayMs);
       }
     }
   }
@@ -421,7 +459,7 @@ export class SshTransport implements Transport {
     ssh: NodeSSH,
     remote: string,
     io: ChannelIo,
-    stop?: { signal: AbortSignal; pidFile: string },
+    stop?: { signal: AbortSignal; pidFile: string; execId: string },
   ): Promise<RunOutcome> {
     return new Promise<RunOutcome>((resolve, reject) => {
       let channel: Closable | undefined;
@@ -441,7 +479,7 @@ export class SshTransport implements Transport {
         if (settled || stopping || !stop) return;
         stopping = true;
         const reason = stop.signal.reason as StopReason;
-        void this.killGroup(ssh, stop.pidFile).then((note) => {
+        void this.killGroup(ssh, stop.pidFile, stop.execId).then((note) => {
           try {
             channel?.close();
           } catch {
@@ -492,15 +530,16 @@ export class SshTransport implements Transport {
     });
   }
 
-  /** Kills the group recorded in `pidFile`; returns a note for stderr when that could not be confirmed. */
-  private async killGroup(ssh: NodeSSH, pidFile: string): Promise<string> {
+  /** Kills what the exec started (see killGroupScript); returns a note for stderr when that could not be confirmed. */
+  private async killGroup(ssh: NodeSSH, pidFile: string, execId: string): Promise<string> {
     const note = (why: string): string =>
-      `\n[tsplay] could not confirm that the command's processes on ${this.host} were killed: ${why}\n`;
+      `\n[tsplay] could not confirm that the command's processes on ${this.host} were killed: ${why}; ` +
+      `if they still run, their process group id is in ${pidFile} there (kill -- -PGID)\n`;
     if (this.state !== 'ready') return note('the connection is gone');
     const bound = AbortSignal.timeout(KILL_GRACE_MS);
     try {
       const res = await untilAborted(
-        this.killChannels.run(() => ssh.execCommand(killGroupScript(pidFile), { noTrim: true }), bound),
+        this.killChannels.run(() => ssh.execCommand(killGroupScript(pidFile, execId), { noTrim: true }), bound),
         bound,
       );
       return res.code === 0 ? '' : note(`the kill command failed (${res.stderr.trim() || `exit ${res.code}`})`);
