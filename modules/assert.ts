@@ -24,7 +24,7 @@ export const assert: ModuleDef<AssertArgs> = {
       fail_msg: { type: 'string', description: 'Message when an expression is false (templated).' },
       msg: { type: 'string', description: 'Alias of fail_msg.' },
       success_msg: { type: 'string', description: 'Message when all are true.' },
-      quiet: { type: 'boolean', default: false },
+      quiet: { type: 'boolean', default: false, description: 'Say nothing when all are true.' },
     },
   },
   examples: "```yaml\n- assert:\n    that:\n      - distccd.stdout == 'active'\n      - \"'3632' in ports.stdout\"\n    fail_msg: distccd is not serving\n```",

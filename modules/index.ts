@@ -5,13 +5,22 @@
 import type { ModuleDef } from '../engine/module-types.js';
 import { assert } from './assert.js';
 import { command } from './command.js';
+import { copy } from './copy.js';
 import { debug } from './debug.js';
+import { distccManifest } from './distcc-manifest.js';
 import { fail } from './fail.js';
+import { makeJobserver } from './make-jobserver.js';
 import { ping } from './ping.js';
+import { portCheck } from './port-check.js';
+import { pump } from './pump.js';
 import { setFact } from './set-fact.js';
 import { shell } from './shell.js';
+import { systemd } from './systemd.js';
+import { template } from './template.js';
+import { thermal } from './thermal.js';
+import { waitForConnection } from './wait-for-connection.js';
 
-export const MODULES: readonly ModuleDef[] = [assert, command, debug, fail, ping, setFact, shell];
+export const MODULES: readonly ModuleDef[] = [assert, command, copy, debug, distccManifest, fail, makeJobserver, ping, portCheck, pump, setFact, shell, systemd, template, thermal, waitForConnection];
 
 const byName = new Map<string, ModuleDef>(MODULES.map((m) => [m.name, m]));
 

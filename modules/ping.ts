@@ -4,7 +4,7 @@ import type { ModuleDef } from '../engine/module-types.js';
 export const ping: ModuleDef<{ data?: string }> = {
   name: 'ping',
   description: 'Connect to the host and run a trivial command; `pong` back means the host is usable.',
-  schema: { type: 'object', additionalProperties: false, properties: { data: { type: 'string', default: 'pong' } } },
+  schema: { type: 'object', additionalProperties: false, properties: { data: { type: 'string', default: 'pong', description: 'What the host must echo back (registered as `ping`).' } } },
   examples: '```yaml\n- ping:\n```',
   async run(ctx, args) {
     const r = await ctx.transport.exec(['printf', '%s', args.data ?? 'pong'], { signal: ctx.signal, timeoutMs: ctx.timeoutMs });
