@@ -9,6 +9,8 @@ export const EXIT = {
   INVALID: 4,
   /** Bad command-line usage. Nothing ran. */
   USAGE: 5,
+  /** The run journal (or metrics file) cannot be written: nothing ran, or no new task was started once it failed. */
+  JOURNAL: 6,
   /** A bug in tsplay. */
   INTERNAL: 70,
   /** Interrupted by SIGINT. */

@@ -1,5 +1,6 @@
 /** -e k=v (several per flag allowed), -e @file.yml, -e '{"json": true}'. Values are YAML scalars (14 is a number). */
-import { readFileSync } from 'node:fs';
+import { readFileSync, statSync } from 'node:fs';
+import { MAX_FILE_BYTES } from '../engine/yaml/source.js';
 import { parse } from 'yaml';
 import { UsageError } from './exit-codes.js';
 
@@ -11,8 +12,11 @@ export function parseExtraVars(list: string[]): Record<string, unknown> {
       const file = s.slice(1);
       let text: string;
       try {
+        const size = statSync(file).size;
+        if (size > MAX_FILE_BYTES) throw new UsageError('cli/extra-vars-file', `-e @${file} is ${size} bytes; tsplay reads variable files up to ${MAX_FILE_BYTES} bytes`);
         text = readFileSync(file, 'utf8');
       } catch (e) {
+        if (e instanceof UsageError) throw e;
         throw new UsageError('cli/extra-vars-file', `-e @${file}: cannot read it (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`);
       }
       let v: unknown;

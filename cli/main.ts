@@ -8,15 +8,33 @@ import { createRequire } from 'node:module';
 import { isTsplayError } from '../engine/diagnostics.js';
 import { EXIT, UsageError } from './exit-codes.js';
 import { printDiagnostics } from './diagnostics-output.js';
-import { registerRun } from './commands/run.js';
-import { registerCheck } from './commands/check.js';
-import { registerList } from './commands/list.js';
-import { registerInventory } from './commands/inventory.js';
-import { registerLab } from './commands/lab.js';
 
 const pkg = createRequire(import.meta.url)('../../package.json') as { version: string };
 
-export function buildProgram(): Command {
+type Register = (program: Command) => void;
+
+/**
+ * Every command, by the names it registers. A command's module is imported only when that command
+ * runs: start-up is most of a `tsplay check`, which has no use for ssh2, the runner or the lab.
+ * Help, and anything not recognised here, loads them all.
+ */
+const COMMANDS: ReadonlyArray<{ names: readonly string[]; load: () => Promise<Register> }> = [
+  { names: ['run'], load: async () => (await import('./commands/run.js')).registerRun },
+  { names: ['check'], load: async () => (await import('./commands/check.js')).registerCheck },
+  { names: ['list-tasks', 'list-hosts'], load: async () => (await import('./commands/list.js')).registerList },
+  { names: ['inventory'], load: async () => (await import('./commands/inventory.js')).registerInventory },
+  { names: ['lab'], load: async () => (await import('./commands/lab.js')).registerLab },
+  { names: ['lifecycle'], load: async () => (await import('./commands/lifecycle.js')).registerLifecycle },
+  { names: ['runs'], load: async () => (await import('./commands/runs.js')).registerRuns },
+  { names: ['replay'], load: async () => (await import('./commands/replay.js')).registerReplay },
+  { names: ['autopsy'], load: async () => (await import('./commands/autopsy.js')).registerAutopsy },
+  { names: ['resume'], load: async () => (await import('./commands/resume.js')).registerResume },
+  { names: ['report'], load: async () => (await import('./commands/report.js')).registerReport },
+  { names: ['doc'], load: async () => (await import('./commands/doc.js')).registerDoc },
+];
+
+/** The program with the command named in `argv` (argv[2] onwards), or with every command. */
+export async function buildProgram(argv: readonly string[] = []): Promise<Command> {
   const program = new Command();
   program
     .name('tsplay')
@@ -27,21 +45,23 @@ export function buildProgram(): Command {
     .configureOutput({
       outputError: (str, write) => write(`tsplay: ${str.replace(/^error: /, 'error cli/usage: ')}`),
     });
-  registerRun(program);
-  registerCheck(program);
-  registerList(program);
-  registerInventory(program);
-  registerLab(program);
+  const name = argv.slice(2).find((a) => !a.startsWith('-'));
+  const one = COMMANDS.find((c) => name !== undefined && c.names.includes(name));
+  for (const register of await Promise.all((one ? [one] : COMMANDS).map((c) => c.load()))) register(program);
   program.addHelpText(
     'after',
     `
-Exit codes: 0 ok · 2 a host failed · 3 a host was unreachable · 4 invalid input (nothing ran) · 5 bad usage · 130/143 interrupted · 70 internal error`,
+Exit codes: 0 ok · 2 a host failed · 3 a host was unreachable · 4 invalid input (nothing ran) · 5 bad usage · 6 the run journal cannot be written · 130/143 interrupted · 70 internal error`,
   );
   return program;
 }
 
 export async function main(argv: string[]): Promise<void> {
-  const program = buildProgram();
+  // `tsplay runs | head`: a closed pipe must not crash tsplay (nor stop a run whose journal is still being written).
+  process.stdout.on('error', (err: NodeJS.ErrnoException) => {
+    if (err.code !== 'EPIPE') throw err;
+  });
+  const program = await buildProgram(argv);
   try {
     await program.parseAsync(argv);
   } catch (err) {

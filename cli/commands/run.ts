@@ -1,14 +1,16 @@
-/** tsplay run: validate everything, then run the plays against the inventory. */
+/** tsplay run: validate everything, then run the plays against the inventory, recording the run in its journal. */
 import type { Command } from 'commander';
-import { randomBytes } from 'node:crypto';
 import { prepare, type Prepared } from '../../engine/prepare.js';
-import { EventBus } from '../../engine/events.js';
-import { Runner, type RunSummary } from '../../engine/run/runner.js';
+import type { RunSummary } from '../../engine/run/runner.js';
+import { defaultRunsDir } from '../../engine/journal/read.js';
+import type { RecordedOptions } from '../../engine/journal/format.js';
 import { EXIT } from '../exit-codes.js';
 import { parseExtraVars } from '../extra-vars.js';
 import { addInventoryOptions, addRunOptions } from '../options.js';
 import { printDiagnostics } from '../diagnostics-output.js';
-import { chooseReporter } from '../reporters/choose.js';
+import { addRecordingOptions } from '../journal-options.js';
+import { Session } from '../session.js';
+export { newRunId } from '../run-id.js';
 
 export interface RunCliOptions {
   inventory: string;
@@ -25,12 +27,8 @@ export interface RunCliOptions {
   trustNewHostKeys: boolean;
   knownHosts?: string;
   connectTimeout?: number;
-}
-
-export function newRunId(): string {
-  const d = new Date();
-  const stamp = d.toISOString().replace(/[-:]/g, '').replace(/\..*$/, '').replace('T', '-');
-  return `${stamp}-${randomBytes(3).toString('hex')}`;
+  runsDir?: string;
+  metricsFile?: string;
 }
 
 export function summaryExitCode(s: RunSummary, signal?: string): number {
@@ -48,58 +46,49 @@ export function prepareOrReport(playbooks: string[], o: RunCliOptions, extraVars
   return prepared.errors ? undefined : prepared;
 }
 
-/** Runs a prepared plan with the reporter and signal handling of the CLI. */
-export async function executePrepared(prepared: Prepared, o: RunCliOptions, extraVars: Record<string, unknown>, extra: { runId?: string; bus?: EventBus } = {}): Promise<{ summary: RunSummary; code: number }> {
-  const bus = extra.bus ?? new EventBus();
-  const reporter = await chooseReporter({ json: o.json, verbose: o.verbose });
-  bus.on((e) => reporter.onEvent(e));
-  const abort = new AbortController();
-  let signalName: string | undefined;
-  const onSignal = (sig: NodeJS.Signals) => {
-    if (signalName) process.exit(sig === 'SIGTERM' ? EXIT.SIGTERM : EXIT.SIGINT);
-    signalName = sig;
-    process.stderr.write(`\ntsplay: ${sig} — stopping the commands started on the hosts…\n`);
-    bus.emit({ type: 'decision', time: new Date().toISOString(), message: `interrupted by ${sig}: stopping remote commands` });
-    abort.abort(sig);
+/** What the journal records of the command line, so that `tsplay resume` can run the same thing. */
+export function recordedOptions(playbooks: string[], o: RunCliOptions, extraVars: Record<string, unknown>): Omit<RecordedOptions, 'secretExtraVars'> {
+  return {
+    playbooks,
+    inventory: o.inventory,
+    limit: o.limit,
+    extraVars,
+    tags: o.tags,
+    skipTags: o.skipTags,
+    check: o.check,
+    diff: o.diff,
+    startAtTask: o.startAtTask,
+    forks: o.forks,
+    trustNewHostKeys: o.trustNewHostKeys,
+    knownHosts: o.knownHosts,
+    connectTimeout: o.connectTimeout,
   };
-  process.on('SIGINT', onSignal);
-  process.on('SIGTERM', onSignal);
-  try {
-    const runner = new Runner(prepared.plan!, prepared.inventory!, prepared.doctrine, {
-      runId: extra.runId ?? newRunId(),
-      check: o.check,
-      diff: o.diff,
-      forks: o.forks,
-      tags: o.tags,
-      skipTags: o.skipTags,
-      startAtTask: o.startAtTask,
-      extraVars,
-      trustNewHostKeys: o.trustNewHostKeys,
-      knownHostsFile: o.knownHosts,
-      connectTimeoutMs: o.connectTimeout ? o.connectTimeout * 1000 : undefined,
-      signal: abort.signal,
-    }, bus);
-    const summary = await runner.run();
-    await reporter.finish();
-    return { summary, code: summaryExitCode(summary, signalName) };
-  } finally {
-    process.off('SIGINT', onSignal);
-    process.off('SIGTERM', onSignal);
-  }
 }
 
 export function registerRun(program: Command): void {
   const cmd = program
     .command('run')
-    .description('validate the playbooks (nothing runs if anything is wrong), then run them against the inventory')
+    .description('validate the playbooks (nothing runs if anything is wrong), then run them against the inventory; the run is recorded in runs/<id>/journal.jsonl')
     .argument('<playbook...>', 'playbook files, run in order');
   addInventoryOptions(cmd);
   addRunOptions(cmd);
+  addRecordingOptions(cmd);
   cmd.action(async (playbooks: string[], o: RunCliOptions) => {
     const extraVars = parseExtraVars(o.extraVars);
     const prepared = prepareOrReport(playbooks, o, extraVars);
     if (!prepared) return void (process.exitCode = EXIT.INVALID);
-    const { code } = await executePrepared(prepared, o, extraVars);
-    process.exitCode = code;
+    const session = await Session.open({
+      kind: 'run',
+      runsDir: defaultRunsDir(o.runsDir),
+      metricsFile: o.metricsFile,
+      json: o.json,
+      verbose: o.verbose,
+      options: recordedOptions(playbooks, o, extraVars),
+      prepared,
+      extraVars,
+    });
+    if (typeof session === 'number') return void (process.exitCode = session);
+    const summary = await session.runPlan(prepared.plan!);
+    process.exitCode = await session.finish(summary.outcome, session.exitCodeOf(summary));
   });
 }

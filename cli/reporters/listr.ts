@@ -6,7 +6,8 @@ import { Listr, type ListrTaskWrapper } from 'listr2';
 import type { EngineEvent } from '../../engine/events.js';
 import type { Reporter, ReporterOptions } from './reporter.js';
 import { makeChalk, seconds } from './style.js';
-import { formatRecap } from './recap.js';
+import { formatRecap, stageLines } from './recap.js';
+import { diffLines } from './plain.js';
 
 interface Pending {
   resolve: () => void;
@@ -17,7 +18,7 @@ interface Pending {
 
 export class ListrReporter implements Reporter {
   private readonly c;
-  private current?: { hosts: Map<string, Pending>; run: Promise<unknown> };
+  private current?: { hosts: Map<string, Pending>; run: Promise<unknown>; diffs: string[] };
   private queue: Promise<unknown> = Promise.resolve();
   constructor(private readonly opts: ReporterOptions) {
     this.c = makeChalk(opts.out);
@@ -26,6 +27,12 @@ export class ListrReporter implements Reporter {
   onEvent(e: EngineEvent): void {
     const c = this.c;
     switch (e.type) {
+      case 'stage.start':
+      case 'stage.end': {
+        const lines = stageLines(c, e);
+        this.queue = this.queue.then(() => this.opts.out.write(lines.join('\n') + '\n'));
+        break;
+      }
       case 'play.start':
         this.queue = this.queue.then(() => this.opts.out.write('\n' + c.bold(`PLAY [${e.play}]`) + c.dim(` on ${e.hosts.join(', ') || 'no hosts'}`) + '\n'));
         break;
@@ -53,7 +60,7 @@ export class ListrReporter implements Reporter {
           { concurrent: false, exitOnError: false, rendererOptions: { collapseSubtasks: false, collapseErrors: false, showErrorMessage: true }, collectErrors: false },
         );
         const run = this.queue.then(() => list.run().catch(() => undefined));
-        this.current = { hosts, run };
+        this.current = { hosts, run, diffs: [] };
         this.queue = run;
         break;
       }
@@ -66,6 +73,7 @@ export class ListrReporter implements Reporter {
       case 'host.result': {
         const p = this.current?.hosts.get(e.host);
         if (!p) break;
+        if (e.diff) this.current!.diffs.push(`${e.host}:`, ...diffLines(c, e.diff));
         const label = `${e.host}: ${e.status}${e.item !== undefined ? ` (item=${typeof e.item === 'string' ? e.item : JSON.stringify(e.item)})` : ''} ${c.dim(seconds(e.durationMs))}${e.msg && e.status !== 'skipped' ? ` — ${e.msg.split('\n')[0].slice(0, 160)}` : ''}`;
         if (p.wrapper) {
           p.wrapper.title = label;
@@ -80,9 +88,14 @@ export class ListrReporter implements Reporter {
       case 'task.end':
         // Hosts that never reported (interrupted, skipped by resume) must not hang the renderer.
         for (const p of this.current?.hosts.values() ?? []) p.resolve();
+        // --diff: printed under the task once its live list is done.
+        if (this.current?.diffs.length) {
+          const text = this.current.diffs.join('\n') + '\n';
+          this.queue = this.queue.then(() => this.opts.out.write(text));
+        }
         break;
       case 'decision':
-        if (this.opts.verbose >= 1 || /throttl|experimental|unreachable|any_errors_fatal/.test(e.message)) {
+        if (this.opts.verbose >= 1 || /throttl|experimental|unreachable|any_errors_fatal|interrupt|already done|resum/.test(e.message)) {
           this.queue = this.queue.then(() => this.opts.out.write(c.dim(`  note${e.host ? ` [${e.host}]` : ''}: ${e.message}\n`)));
         }
         break;

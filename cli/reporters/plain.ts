@@ -2,7 +2,7 @@
 import type { EngineEvent } from '../../engine/events.js';
 import type { Reporter, ReporterOptions } from './reporter.js';
 import { makeChalk, seconds, statusColour } from './style.js';
-import { formatRecap } from './recap.js';
+import { formatRecap, stageLines } from './recap.js';
 
 export class PlainReporter implements Reporter {
   private readonly c;
@@ -16,6 +16,10 @@ export class PlainReporter implements Reporter {
   onEvent(e: EngineEvent): void {
     const c = this.c;
     switch (e.type) {
+      case 'stage.start':
+      case 'stage.end':
+        for (const l of stageLines(c, e)) this.w(l);
+        break;
       case 'play.start':
         this.w('');
         this.w(c.bold(`PLAY [${e.play}] ${'*'.repeat(Math.max(3, 60 - e.play.length))}`));
@@ -34,6 +38,13 @@ export class PlainReporter implements Reporter {
         break;
       }
       case 'host.result': {
+        // Output without a final newline belongs to this result, not to the next task's.
+        for (const stream of ['stdout', 'stderr']) {
+          const key = `${e.host}\0${stream}`;
+          const rest = this.partial.get(key);
+          if (rest) this.w(c.dim(`  [${e.host}] ${rest}`));
+          this.partial.delete(key);
+        }
         const col = statusColour(c, e.status);
         const item = e.item !== undefined ? ` => (item=${typeof e.item === 'string' ? e.item : JSON.stringify(e.item)})` : '';
         let line = col(`${e.status}: [${e.host}]${item}`) + c.dim(` ${seconds(e.durationMs)}`);
@@ -42,15 +53,11 @@ export class PlainReporter implements Reporter {
         if (e.code && (e.status === 'failed' || e.status === 'unreachable')) this.w(c.dim(`  rule: ${e.code}`));
         if ((e.status === 'failed' || this.opts.verbose >= 2) && e.stderr) for (const l of tail(e.stderr, 8)) this.w(c.red(`  stderr: ${l}`));
         if (this.opts.verbose >= 2 && e.stdout) for (const l of tail(e.stdout, 20)) this.w(`  stdout: ${l}`);
-        if (e.diff) {
-          this.w(c.dim(`  --- before${e.diff.path ? `: ${e.diff.path}` : ''}`));
-          this.w(c.dim(`  +++ after${e.diff.path ? `: ${e.diff.path}` : ''}`));
-          for (const l of simpleDiff(e.diff.before, e.diff.after)) this.w(l.startsWith('+') ? c.green(`  ${l}`) : l.startsWith('-') ? c.red(`  ${l}`) : `  ${l}`);
-        }
+        if (e.diff) for (const l of diffLines(c, e.diff)) this.w(l);
         break;
       }
       case 'decision':
-        if (this.opts.verbose >= 1 || /throttl|experimental|unreachable|any_errors_fatal|interrupt/.test(e.message)) this.w(c.dim(`  note${e.host ? ` [${e.host}]` : ''}: ${e.message}`));
+        if (this.opts.verbose >= 1 || /throttl|experimental|unreachable|any_errors_fatal|interrupt|already done|resum|retrying/.test(e.message)) this.w(c.dim(`  note${e.host ? ` [${e.host}]` : ''}: ${e.message}`));
         break;
       case 'run.end':
         for (const l of formatRecap(c, e.recap, e.outcome, e.durationMs)) this.w(l);
@@ -63,13 +70,25 @@ export class PlainReporter implements Reporter {
 }
 
 function tail(text: string, n: number): string[] {
-  return text.replace(/\n$/, '').split('\n').slice(-n);
+  return text.replace(/^\n+|\n+$/g, '').split('\n').slice(-n);
+}
+
+/** The --diff block of one result, coloured, indented under it. */
+export function diffLines(c: ReturnType<typeof makeChalk>, diff: { path?: string; before: string; after: string }): string[] {
+  const where = diff.path ? `: ${diff.path}` : '';
+  return [
+    c.dim(`  --- before${where}`),
+    c.dim(`  +++ after${where}`),
+    ...simpleDiff(diff.before, diff.after).map((l) => (l.startsWith('+') ? c.green(`  ${l}`) : l.startsWith('-') ? c.red(`  ${l}`) : `  ${l}`)),
+  ];
 }
 
 /** A line diff good enough for config files (longest common subsequence). */
 export function simpleDiff(before: string, after: string): string[] {
-  const a = before.split('\n');
-  const b = after.split('\n');
+  // A file's final newline ends its last line; it is not an empty line of its own.
+  const lines = (t: string) => (t === '' ? [] : t.replace(/\n$/, '').split('\n'));
+  const a = lines(before);
+  const b = lines(after);
   if (a.length * b.length > 4_000_000) return [`- (${a.length} lines)`, `+ (${b.length} lines)`];
   const dp: number[][] = Array.from({ length: a.length + 1 }, () => new Array<number>(b.length + 1).fill(0));
   for (let i = a.length - 1; i >= 0; i--) for (let j = b.length - 1; j >= 0; j--) dp[i][j] = a[i] === b[j] ? dp[i + 1][j + 1] + 1 : Math.max(dp[i + 1][j], dp[i][j + 1]);
@@ -81,8 +100,8 @@ export function simpleDiff(before: string, after: string): string[] {
       out.push(`  ${a[i]}`);
       i++;
       j++;
-    } else if (j < b.length && (i === a.length || dp[i][j + 1] >= dp[i + 1][j])) out.push(`+ ${b[j++]}`);
-    else out.push(`- ${a[i++]}`);
+    } else if (i < a.length && (j === b.length || dp[i + 1][j] >= dp[i][j + 1])) out.push(`- ${a[i++]}`);
+    else out.push(`+ ${b[j++]}`);
   }
   return out;
 }

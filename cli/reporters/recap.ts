@@ -1,5 +1,5 @@
 import type { ChalkInstance } from 'chalk';
-import type { HostRecap } from '../../engine/events.js';
+import type { EngineEvent, HostRecap } from '../../engine/events.js';
 import { seconds } from './style.js';
 
 /** The PLAY RECAP block, one line per host, as ansible-playbook prints it (plus a duration). */
@@ -17,4 +17,14 @@ export function formatRecap(c: ChalkInstance, recap: Record<string, HostRecap>, 
   }
   lines.push('', `${outcome === 'ok' ? c.green('run ok') : outcome === 'interrupted' ? c.yellow('run interrupted') : c.red('run failed')} in ${seconds(durationMs)}`);
   return lines;
+}
+
+/** The lifecycle's stage banner and stage result lines. */
+export function stageLines(c: ChalkInstance, e: Extract<EngineEvent, { type: 'stage.start' | 'stage.end' }>): string[] {
+  if (e.type === 'stage.start') {
+    const title = ` STAGE ${e.index}/${e.total} ${e.stage} `;
+    return ['', c.bold.blue(`${'═'.repeat(4)}${title}${'═'.repeat(Math.max(4, 66 - title.length))}`), c.dim(`  ${e.playbook}`)];
+  }
+  if (e.outcome === 'ok') return ['', c.green(`stage ${e.index}/${e.total} ${e.stage} ok`) + c.dim(` in ${seconds(e.durationMs)}`)];
+  return ['', (e.outcome === 'interrupted' ? c.yellow : c.red)(e.message ?? `stage ${e.index}/${e.total} ${e.stage} ${e.outcome}`)];
 }
