@@ -291,8 +291,10 @@ describe('filters', () => {
 describe('syntax errors', () => {
   it.each([
     ['n ==', 4, undefined],
-    ['(n + 1', 6, undefined],
-    ["'unclosed", 9, undefined],
+    // Unclosed brackets and quotes point at their opener, not at the end of the input.
+    ['(n + 1', 0, undefined],
+    ["'unclosed", 0, undefined],
+    ['n == (1 + (2', 10, undefined],
     ['n && yes', 2, '`and`'],
     ['n || yes', 2, '`or`'],
     ['!yes', 0, '`not`'],
