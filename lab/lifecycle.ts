@@ -1,4 +1,4 @@
-import { mkdir, readFile, realpath, rm, writeFile } from 'node:fs/promises';
+import { access, mkdir, readFile, realpath, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { labPaths, hostPaths, type LabPaths } from './paths.js';
 import { DEFAULT_WORKERS, MAX_WORKERS, labHosts, type LabHost } from './topology.js';
@@ -54,13 +54,29 @@ async function checkLabDirPlacement(paths: LabPaths): Promise<void> {
 /** Which lab dir owns the namespaces and the bridge on this machine (there is one lab per machine). */
 const OWNER_FILE = '/run/tsplay-lab.owner';
 
-/** Refuses to take over a lab another checkout brought up: its hosts hold other keys and paths. */
-async function claimLab(paths: LabPaths): Promise<void> {
+/** Kills every lab host's processes and removes the namespaces, veths and bridge (any owner's). */
+async function removeRunningLab(facts: NetworkFacts): Promise<void> {
+  const template = labHosts(0)[0]!;
+  await inParallel([...facts.netns], PARALLEL, (ns) => killHostProcesses({ ...template, netns: ns, name: ns }));
+  await removeAllNetwork();
+}
+
+/**
+ * Refuses to take over a lab another checkout brought up (its hosts hold other keys and paths),
+ * unless `takeOver` is set or that checkout's lab dir is gone (the lab is an orphan). A taken-over
+ * lab is torn down first and then built afresh from this lab dir.
+ */
+async function claimLab(paths: LabPaths, takeOver: boolean, log: LabLog): Promise<void> {
   const owner = (await readFile(OWNER_FILE, 'utf8').catch(() => '')).trim();
   const facts = await networkFacts();
-  if (owner && owner !== paths.dir && facts.links.has('tsplay0')) {
-    throw environmentError('lab/other-owner', `a lab brought up from ${owner} is running on this machine`,
-      `use it with TSPLAY_LAB_DIR=${owner}, or run \`tsplay lab down\` with that TSPLAY_LAB_DIR first`);
+  if (owner && owner !== paths.dir && (facts.links.has('tsplay0') || facts.netns.size > 0)) {
+    const orphan = await access(owner).then(() => false, () => true);
+    if (!takeOver && !orphan) {
+      throw environmentError('lab/other-owner', `a lab brought up from ${owner} is running on this machine`,
+        `use it with TSPLAY_LAB_DIR=${owner}, run \`tsplay lab down\` with that TSPLAY_LAB_DIR first, or pass --take-over to tear it down and build this one`);
+    }
+    log(`lab up: taking over the lab of ${owner}${orphan ? ' (that directory is gone)' : ''}: tearing it down`);
+    await removeRunningLab(facts);
   }
   await writeFile(OWNER_FILE, paths.dir + '\n');
 }
@@ -96,6 +112,8 @@ async function bootHost(paths: LabPaths, host: LabHost, facts: NetworkFacts, log
 export interface UpOptions {
   /** Worker count; default: what the lab has now, or 2 for a new lab. */
   workers?: number;
+  /** Tear down a lab another lab dir brought up instead of refusing (lab/other-owner). */
+  takeOver?: boolean;
   log?: LabLog;
 }
 
@@ -107,7 +125,7 @@ export async function labUp(opts: UpOptions = {}): Promise<LabPaths> {
   await checkLabDirPlacement(paths);
   await mkdir(paths.dir, { recursive: true, mode: 0o700 });
   return withLabLock(paths, async () => {
-    await claimLab(paths);
+    await claimLab(paths, opts.takeOver ?? false, log);
     await ensurePackages(log);
     await ensureSystemctl(paths, log);
     const workers = opts.workers ?? (await readLabConfig(paths))?.workers ?? DEFAULT_WORKERS;
@@ -214,9 +232,7 @@ export async function labDown(log: LabLog = silent): Promise<void> {
   await mkdir(paths.dir, { recursive: true, mode: 0o700 });
   await withLabLock(paths, async () => {
     const facts = await networkFacts();
-    const template = labHosts(0)[0]!;
-    await inParallel([...facts.netns], PARALLEL, (ns) => killHostProcesses({ ...template, netns: ns, name: ns }));
-    await removeAllNetwork();
+    await removeRunningLab(facts);
     for (const p of [paths.hostsDir, paths.config, paths.inventory, paths.distccManifest, holderScriptPath(paths)]) {
       await rm(p, { recursive: true, force: true });
     }

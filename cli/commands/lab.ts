@@ -31,8 +31,13 @@ export function registerLab(program: Command): void {
     .command('up')
     .description('build or repair the lab and write its inventory (idempotent)')
     .option('--workers <n>', 'number of distcc workers (default: as now, or 2)')
-    .action(action(async (opts: { workers?: string }) => {
-      const paths = await labUp({ workers: opts.workers === undefined ? undefined : parseWorkers(opts.workers), log: say });
+    .option('--take-over', 'tear down a lab that another checkout (lab dir) brought up on this machine, then build this one')
+    .action(action(async (opts: { workers?: string; takeOver?: boolean }) => {
+      const paths = await labUp({
+        workers: opts.workers === undefined ? undefined : parseWorkers(opts.workers),
+        takeOver: opts.takeOver === true,
+        log: say,
+      });
       process.stdout.write(`${paths.inventory}\n`);
     }));
 

@@ -18,10 +18,13 @@ export const LAB_DIR = process.env.TSPLAY_LAB_DIR ?? path.join(ROOT, '.lab');
 
 let up: Promise<Lab> | undefined;
 
-/** Brings the lab up (or repairs it) with `workers` workers; every host powered on, 45 °C. */
+/**
+ * Brings the lab up (or repairs it) with `workers` workers; every host powered on, 45 °C. The tests
+ * take the machine's one lab over (--take-over) when another checkout left its lab running.
+ */
 export function ensureLab(workers = 2): Promise<Lab> {
   up ??= (async () => {
-    const r = await runTsplay(['lab', 'up', '--workers', String(workers)], { timeoutMs: 600_000 });
+    const r = await runTsplay(['lab', 'up', '--take-over', '--workers', String(workers)], { timeoutMs: 600_000 });
     expectExit(r, 0);
     for (const h of ['cm3', 'builder', ...Array.from({ length: workers }, (_, i) => `w${i + 1}`)]) {
       expectExit(await runTsplay(['lab', 'heat', h, '45']), 0);
