@@ -3,27 +3,15 @@
  * compiled once; validation errors are data (instancePath) that we turn into diagnostics with the
  * file, line and column of the offending node.
  */
-import { Ajv } from 'ajv';
 import type { ErrorObject, ValidateFunction } from 'ajv';
+import { validatorFor } from './precompiled.js';
 import type { Diagnostic } from '../diagnostics.js';
 import type { SourceFile } from '../yaml/source.js';
 import { closest, didYouMean } from '../util/suggest.js';
 
-let ajv: Ajv | undefined;
-export function getAjv(): Ajv {
-    // verbose: errors carry their (parent) schema, which the did-you-mean hints read.
-  ajv ??= new Ajv({ allErrors: true, useDefaults: true, strict: false, allowUnionTypes: true, verbose: true });
-  return ajv;
-}
-
-const cache = new WeakMap<object, ValidateFunction>();
+/** The parse-time validator of `schema` (precompiled by the build when it can be; see precompiled.ts). */
 export function compile(schema: object): ValidateFunction {
-  let v = cache.get(schema);
-  if (!v) {
-    v = getAjv().compile(schema);
-    cache.set(schema, v);
-  }
-  return v;
+  return validatorFor('check', schema);
 }
 
 /** Resolves a JSON pointer against `root`, returning the container and key of the target. */

@@ -4,7 +4,8 @@
  * the rendered value is validated against the strict schema at run time, where numeric and boolean
  * strings ("3632", "true") are coerced. One strict schema is the source of both.
  */
-import { Ajv, type ErrorObject, type ValidateFunction } from 'ajv';
+import type { ErrorObject } from 'ajv';
+import { validatorFor } from '../../engine/validate/precompiled.js';
 import type { JsonSchema } from '../../engine/module-types.js';
 
 /** A string holding a template tag: checked after rendering, at run time. */
@@ -15,6 +16,7 @@ export const TEMPLATED = { type: 'string', pattern: '\\{\\{' } as const;
  * default stay on the property itself (the generated docs read them there).
  */
 export function allowTemplates(strict: JsonSchema): JsonSchema {
+  strictSchemas.add(strict);
   const props = (strict.properties ?? {}) as Record<string, JsonSchema>;
   const out: Record<string, JsonSchema> = {};
   for (const [name, p] of Object.entries(props)) {
@@ -24,8 +26,11 @@ export function allowTemplates(strict: JsonSchema): JsonSchema {
   return { ...strict, properties: out };
 }
 
-let ajv: Ajv | undefined;
-const cache = new WeakMap<object, ValidateFunction>();
+/** Every strict schema a module declared through allowTemplates: the build precompiles them. */
+const strictSchemas = new Set<JsonSchema>();
+export function renderedSchemas(): readonly JsonSchema[] {
+  return [...strictSchemas];
+}
 
 function describeError(e: ErrorObject): string {
   const where = e.instancePath ? e.instancePath.slice(1).replace(/\//g, '.') : 'arguments';
@@ -38,12 +43,7 @@ function describeError(e: ErrorObject): string {
  * true, filling defaults), or a message naming every problem and the value it got.
  */
 export function checkRendered<A>(strict: JsonSchema, rendered: Record<string, unknown>): { ok: true; args: A } | { ok: false; msg: string } {
-  ajv ??= new Ajv({ allErrors: true, coerceTypes: true, useDefaults: true, strict: false });
-  let validate = cache.get(strict);
-  if (!validate) {
-    validate = ajv.compile(strict);
-    cache.set(strict, validate);
-  }
+  const validate = validatorFor('rendered', strict);
   const args = structuredClone(rendered);
   if (validate(args)) return { ok: true, args: args as A };
   const problems = (validate.errors ?? []).map((e) => {
