@@ -321,7 +321,7 @@ export class SshTransport implements Transport {
     const algorithms = knownKeyTypes(entries, name).flatMap((t) => SERVER_HOST_KEY_ALGORITHMS[t] ?? []);
     let keyError: HostKeyError | undefined;
     try {
-      await ssh.connect({
+      const connecting = ssh.connect({
         host: this.address,
         port: this.port,
         username: this.user,
@@ -343,6 +343,12 @@ export class SshTransport implements Transport {
           );
         },
       });
+      // TCP_NODELAY, as OpenSSH's client sets it. Without it Nagle holds each exec's small
+      // channel-request packet until the previous one is acknowledged, and the server's delayed
+      // ACK turns every task into a ~40 ms wait per host. node-ssh has created the ssh2 client and
+      // its socket synchronously by now (the key is passed as text, so nothing was awaited).
+      ssh.connection?.setNoDelay(true);
+      await connecting;
       return ssh;
     } catch (err) {
       ssh.dispose();
