@@ -30,6 +30,7 @@ import {
   putScript,
   wrapCommand,
 } from './remote-command.js';
+import { REMOTE_SHELL_SCRIPT, RemoteShell, ShellGoneError, type ShellChannel } from './remote-shell.js';
 import { Semaphore } from './semaphore.js';
 import { classifyConnectError, connectionLost, where, type ConnectContext } from './ssh-errors.js';
 import { TransferError } from './transfer-error.js';
@@ -70,6 +71,11 @@ export interface SshTransportOptions {
   maxChannels?: number;
   /** Keepalive interval; the connection is declared lost after 3 unanswered keepalives. Default 5000. */
   keepaliveIntervalMs?: number;
+  /**
+   * Run commands through one long-lived shell on the host when it is free (remote-shell.ts)
+   * instead of a channel each. Default: on, unless the environment sets TSPLAY_SSH_SHELL=0.
+   */
+  remoteShell?: boolean;
 }
 
 /** A connect attempt that failed in a way worth retrying, and when the next one starts. */
@@ -87,6 +93,8 @@ export interface ConnectRetry {
 
 /** How long killing a timed-out/aborted command may take before exec settles anyway. */
 const KILL_GRACE_MS = 2500;
+/** After a kill, how long the remote shell may take to report the end of the killed command before it is dropped. */
+const SHELL_SETTLE_MS = 300;
 /** How long close() waits for the server to acknowledge the disconnect before dropping the socket. */
 const CLOSE_GRACE_MS = 1000;
 const KEEPALIVE_COUNT_MAX = 3;
@@ -138,6 +146,8 @@ export class SshTransport implements Transport {
   private connecting?: Promise<void>;
   private lostError?: UnreachableError;
   private hasSetsid = false;
+  private readonly useShell: boolean;
+  private shell?: RemoteShell;
   private readonly lossListeners = new Set<(err: UnreachableError) => void>();
 
   constructor(opts: SshTransportOptions) {
@@ -154,6 +164,7 @@ export class SshTransport implements Transport {
     this.onConnectRetry = opts.onConnectRetry;
     this.keepaliveIntervalMs = opts.keepaliveIntervalMs ?? 5000;
     this.channels = new Semaphore(opts.maxChannels ?? 8);
+    this.useShell = opts.remoteShell ?? process.env.TSPLAY_SSH_SHELL !== '0';
   }
 
   connect(): Promise<void> {
@@ -182,13 +193,15 @@ export class SshTransport implements Transport {
     let release: (() => void) | undefined;
     try {
       const ssh = await untilAborted(this.ready(), stop.signal);
-      release = await this.channels.acquire(stop.signal);
-      const outcome = await this.run(
-        ssh,
-        build(this.hasSetsid),
-        { stdin: opts.stdin, onStdout: (b) => stdout.push(b), onStderr: (b) => stderr.push(b) },
-        { signal: stop.signal, pidFile, execId },
-      );
+      const io: ChannelIo = { stdin: opts.stdin, onStdout: (b) => stdout.push(b), onStderr: (b) => stderr.push(b) };
+      const shell = opts.stdin === undefined && this.shell?.idle ? this.shell : undefined;
+      let outcome: RunOutcome;
+      if (shell) {
+        outcome = await this.runInShell(ssh, shell, build(true), io, { signal: stop.signal, pidFile, execId });
+      } else {
+        release = await this.channels.acquire(stop.signal);
+        outcome = await this.run(ssh, build(this.hasSetsid), io, { signal: stop.signal, pidFile, execId });
+      }
       if ('rc' in outcome) return { rc: outcome.rc, stdout: stdout.text(), stderr: stderr.text() };
       return stoppedResult(outcome.stopped, stdout.text(), stderr.text() + outcome.note);
     } catch (err) {
@@ -295,8 +308,17 @@ export class SshTransport implements Transport {
       try {
         const ssh = await this.attempt(Client, privateKey, entries);
         this.adopt(ssh);
-        const probe = await ssh.execCommand(SETSID_PROBE).catch(() => undefined);
-        this.hasSetsid = probe?.code === 0;
+        // The shell's greeting says whether setsid exists; without a shell, ask on a channel.
+        const shell = this.useShell ? await this.startShell(ssh).catch(() => undefined) : undefined;
+        if (shell) {
+          this.hasSetsid = shell.hasSetsid;
+          // Without setsid the shell could not give a command its own process group to kill.
+          if (shell.hasSetsid) this.shell = shell;
+          else shell.close();
+        } else {
+          const probe = await ssh.execCommand(SETSID_PROBE).catch(() => undefined);
+          this.hasSetsid = probe?.code === 0;
+        }
         return;
       } catch (err) {
         const { error, retryable } = classifyConnectError(err, this.context, attempt);
@@ -354,6 +376,94 @@ export class SshTransport implements Transport {
       ssh.dispose();
       throw keyError ?? err;
     }
+  }
+
+  /**
+   * Starts the long-lived shell on its own channel, which holds one channel slot while it lives.
+   * Any failure (sshd refusing another session, an odd login shell) just means no shell.
+   */
+  private async startShell(ssh: NodeSSH): Promise<RemoteShell> {
+    const release = await this.channels.acquire();
+    try {
+      const channel = await new Promise<ShellChannel>((resolve, reject) => {
+        ssh.connection!.exec(REMOTE_SHELL_SCRIPT, (err: Error | undefined, ch: unknown) => (err ? reject(err) : resolve(ch as unknown as ShellChannel)));
+      });
+      channel.on('close', release);
+      try {
+        return await RemoteShell.start(channel, this.connectTimeoutMs);
+      } catch (err) {
+        channel.close();
+        throw err;
+      }
+    } catch (err) {
+      release();
+      throw err;
+    }
+  }
+
+  /**
+   * Runs one wrapped command in the long-lived shell. Like run(): rejects with
+   * host/connection-lost if the connection drops, and stopping kills the command's process group
+   * (over a kill channel, as for a channel exec). A shell that does not report the end of a killed
+   * command promptly, or that ends under a command, is dropped; later commands use channels.
+   */
+  private runInShell(
+    ssh: NodeSSH,
+    shell: RemoteShell,
+    remote: string,
+    io: ChannelIo,
+    stop: { signal: AbortSignal; pidFile: string; execId: string },
+  ): Promise<RunOutcome> {
+    return new Promise<RunOutcome>((resolve, reject) => {
+      let settled = false;
+      let stopping = false;
+      const settle = (fn: () => void): void => {
+        if (settled) return;
+        settled = true;
+        this.lossListeners.delete(onLost);
+        stop.signal.removeEventListener('abort', onStop);
+        fn();
+      };
+      const onLost = (err: UnreachableError): void => {
+        if (!stopping) settle(() => reject(err));
+      };
+      const running = shell.run(remote, io.onStdout, io.onStderr);
+      const onStop = (): void => {
+        if (settled || stopping) return;
+        stopping = true;
+        const reason = stop.signal.reason as StopReason;
+        void this.killGroup(ssh, stop.pidFile, stop.execId).then(async (note) => {
+          const ended = await Promise.race([running.then(() => true, () => true), sleep(SHELL_SETTLE_MS).then(() => false)]);
+          if (!ended) this.dropShell(shell);
+          settle(() => resolve({ stopped: reason, note }));
+        });
+      };
+      this.lossListeners.add(onLost);
+      stop.signal.addEventListener('abort', onStop, { once: true });
+      running.then(
+        (rc) => {
+          if (!stopping) settle(() => resolve({ rc }));
+        },
+        (err: unknown) => {
+          if (stopping) return;
+          this.dropShell(shell);
+          if (this.state !== 'ready') {
+            settle(() => reject(this.lostError ?? connectionLost(this.context, 'closed')));
+          } else if (err instanceof ShellGoneError) {
+            io.onStderr(Buffer.from(`\n[tsplay] the remote shell on ${this.host} ended before the command did; its exit status is unknown\n`));
+            settle(() => resolve({ rc: 255 }));
+          } else {
+            settle(() => reject(err));
+          }
+        },
+      );
+      if (stop.signal.aborted) onStop();
+    });
+  }
+
+  private dropShell(shell: RemoteShell): void {
+    shell.close();
+    if (this.shell === shell) this.shell = undefined;
   }
 
   /** Takes over a freshly connected client: error/close listeners, state. */

@@ -114,7 +114,8 @@ describe('a kill that reaches the host before the command starts', () => {
   });
 
   test('the command never runs, and no pid file is left', async () => {
-    const t = new SshTransport(opts(slow));
+    // A channel per command (no long-lived shell): ForceCommand delays each command's own session.
+    const t = new SshTransport({ ...opts(slow), remoteShell: false });
     const dir = mkdtempSync(path.join(os.tmpdir(), 'tsplay-late-'));
     const touched = path.join(dir, 'ran');
     try {

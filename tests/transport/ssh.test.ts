@@ -212,6 +212,37 @@ describe('exec', () => {
     }
   });
 
+  test('commands share one long-lived shell on the host, which survives a timed-out command', async () => {
+    // The command's parent is the wrapper; the wrapper's parent is whatever started it.
+    const starter = "awk '{print $4}' /proc/$PPID/stat";
+    const a = await t.exec(starter);
+    const b = await t.exec(['sh', '-c', starter]);
+    expect(a.rc).toBe(0);
+    expect(a.stdout).toMatch(/^\d+\n$/);
+    expect(await t.exec(starter)).toMatchObject({ stdout: a.stdout });
+    expect((await t.exec('sleep 4248', { timeoutMs: 300 })).rc).toBe(124);
+    expect(await t.exec(starter)).toMatchObject({ stdout: a.stdout });
+    expect(b.rc).toBe(0);
+    reap('sleep 4248');
+    // Without it, each command has its own session.
+    const own = new SshTransport(opts({ remoteShell: false }));
+    try {
+      const x = await own.exec(starter);
+      const y = await own.exec(starter);
+      expect(x.stdout).toMatch(/^\d+\n$/);
+      expect(x.stdout).not.toBe(y.stdout);
+    } finally {
+      await own.close();
+    }
+  });
+
+  test('while the shell is busy, other commands on the host get their own channels', async () => {
+    const slow = t.exec('sleep 0.5; echo slow');
+    const quick = await Promise.all([1, 2, 3].map((i) => t.exec(`echo ${i}`)));
+    expect(quick.map((r) => r.stdout)).toEqual(['1\n', '2\n', '3\n']);
+    expect((await slow).stdout).toBe('slow\n');
+  });
+
   test('a timed-out command leaves no pid file behind', async () => {
     const before = execFileSync('sh', ['-c', 'ls -a /tmp | grep -c "^.tsplay-.*pgid$" || true'], { encoding: 'utf8' });
     await t.exec('sleep 4247', { timeoutMs: 300 });

@@ -1,0 +1,102 @@
+/**
+ * The long-lived remote shell's framing, against the real script run by a local /bin/sh (the same
+ * dash a Debian host runs it with) through a pipe standing in for the SSH channel: output passes
+ * byte for byte and as it arrives, markers split across chunks are found, output that looks like a
+ * marker does not end a command, and a shell that dies mid-command is reported.
+ */
+import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
+import { EventEmitter } from 'node:events';
+import { REMOTE_SHELL_SCRIPT, RemoteShell, ShellGoneError, type ShellChannel } from '../../engine/transport/remote-shell.js';
+
+/** A ShellChannel over a local `sh -c REMOTE_SHELL_SCRIPT`; `split` re-chunks stdout byte by byte. */
+function localChannel(opts: { split?: boolean } = {}): { channel: ShellChannel; child: ChildProcessWithoutNullStreams } {
+  const child = spawn('/bin/sh', ['-c', REMOTE_SHELL_SCRIPT]);
+  const out = new EventEmitter();
+  const err = new EventEmitter();
+  child.stdout.on('data', (b: Buffer) => {
+    if (opts.split) for (const byte of b) out.emit('data', Buffer.from([byte]));
+    else out.emit('data', b);
+  });
+  child.stderr.on('data', (b: Buffer) => err.emit('data', b));
+  child.on('exit', () => out.emit('close'));
+  const channel: ShellChannel = {
+    write: (d) => child.stdin.write(d),
+    on: (event: 'data' | 'close', l: (...a: never[]) => void) => out.on(event, l as (...a: unknown[]) => void),
+    stderr: { on: (_e, l) => err.on('data', l) },
+    close: () => child.kill('SIGKILL'),
+  };
+  return { channel, child };
+}
+
+async function collect(shell: RemoteShell, script: string): Promise<{ rc: number; out: Buffer; err: Buffer; chunks: number }> {
+  const out: Buffer[] = [];
+  const err: Buffer[] = [];
+  const rc = await shell.run(script, (b) => out.push(b), (b) => err.push(b));
+  return { rc, out: Buffer.concat(out), err: Buffer.concat(err), chunks: out.length };
+}
+
+const shells: RemoteShell[] = [];
+afterEach(() => {
+  for (const s of shells.splice(0)) s.close();
+});
+
+async function start(opts: { split?: boolean } = {}): Promise<RemoteShell> {
+  const { channel } = localChannel(opts);
+  const shell = await RemoteShell.start(channel, 5000);
+  shells.push(shell);
+  return shell;
+}
+
+test('the greeting says whether setsid -w exists', async () => {
+  const shell = await start();
+  expect(shell.hasSetsid).toBe(true); // util-linux is installed here
+  expect(shell.idle).toBe(true);
+});
+
+test.each([false, true])('commands run one after another with their own status and exact output (byte-split: %p)', async (split) => {
+  const shell = await start({ split });
+  expect(await collect(shell, 'echo hello')).toMatchObject({ rc: 0, out: Buffer.from('hello\n'), err: Buffer.alloc(0) });
+  expect(await collect(shell, "printf 'no newline'; printf 'e' >&2; exit 3")).toMatchObject({
+    rc: 3, out: Buffer.from('no newline'), err: Buffer.from('e'),
+  });
+  // Multi-line scripts, quotes, backslashes and leading blanks survive the trip.
+  const tricky = "x='a\\\\b'\n  printf '%s|%s\\n' \"$x\" '  lead'\nprintf 'tab\\there\\n'";
+  expect((await collect(shell, tricky)).out.toString()).toBe('a\\\\b|  lead\ntab\there\n');
+  // Output holding RS bytes and text like a marker does not end the command early.
+  const fake = await collect(shell, "printf '\\036tsplay-end-00 0\\n\\036'; sleep 0.1; echo after");
+  expect(fake.out).toEqual(Buffer.from('\x1etsplay-end-00 0\n\x1eafter\n'));
+  // stdin is /dev/null, not the shell's own input.
+  expect((await collect(shell, 'cat; echo eof')).out.toString()).toBe('eof\n');
+  expect(shell.idle).toBe(true);
+});
+
+test('binary output passes unchanged', async () => {
+  const shell = await start();
+  const r = await collect(shell, "head -c 200000 /dev/urandom | tee /tmp/.tsplay-rs-test | sha256sum | cut -d' ' -f1 >&2; cat /tmp/.tsplay-rs-test; rm -f /tmp/.tsplay-rs-test");
+  const { createHash } = await import('node:crypto');
+  expect(createHash('sha256').update(r.out).digest('hex')).toBe(r.err.toString().trim());
+  expect(r.out.length).toBe(200000);
+});
+
+test('output reaches the caller while the command still runs', async () => {
+  const shell = await start();
+  const seen: Array<[string, number]> = [];
+  const t0 = Date.now();
+  const rc = await shell.run("echo first; sleep 0.5; echo second", (b) => seen.push([b.toString(), Date.now() - t0]), () => undefined);
+  expect(rc).toBe(0);
+  const first = seen.find(([s]) => s.includes('first'))!;
+  expect(first[0]).toBe('first\n'); // the whole line, newline included, before the sleep ends
+  expect(first[1]).toBeLessThan(400);
+});
+
+test('a shell that dies under a command rejects it with ShellGoneError and is no longer idle', async () => {
+  const { channel, child } = localChannel();
+  const shell = await RemoteShell.start(channel, 5000);
+  const running = shell.run('sleep 5', () => undefined, () => undefined);
+  expect(shell.idle).toBe(false);
+  await expect(shell.run('true', () => undefined, () => undefined)).rejects.toThrow('busy');
+  child.kill('SIGKILL');
+  await expect(running).rejects.toBeInstanceOf(ShellGoneError);
+  expect(shell.idle).toBe(false);
+  expect(shell.alive).toBe(false);
+});
