@@ -100,7 +100,7 @@ export class Session {
         return EXIT.JOURNAL;
       }
     }
-    const meta = buildMeta({
+    const meta = await buildMeta({
       runId: s.runId,
       kind: init.kind,
       version: pkg.version,

@@ -3,7 +3,7 @@
  * run: the sha256 of every playbook, the inventory, its group_vars/host_vars files and the files
  * the tasks name (templates, the distcc manifest, ...), plus the git commit of the playbooks.
  */
-import { execFileSync } from 'node:child_process';
+import { execFile } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import path from 'node:path';
@@ -25,18 +25,34 @@ export function sha256File(file: string): string | null {
   }
 }
 
-/** The git commit holding `dir`, and whether the files under `dir` differ from it; null outside git. */
-export function gitInfo(dir: string): { root: string; commit: string; dirty: boolean } | null {
-  const git = (...args: string[]) => execFileSync('git', ['-C', dir, ...args], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'], timeout: 5000 }).trim();
-  try {
-    const root = git('rev-parse', '--show-toplevel');
-    const commit = git('rev-parse', 'HEAD');
-    // Untracked files count: a new group_vars file changes a run as much as an edit does.
-    const dirty = git('status', '--porcelain', '--', '.') !== '';
-    return { root, commit, dirty };
-  } catch {
-    return null;
+export type GitInfo = { root: string; commit: string; dirty: boolean } | null;
+
+const gitCache = new Map<string, Promise<GitInfo>>();
+
+/**
+ * The git commit holding `dir`, and whether the files under `dir` differ from it (untracked files
+ * count: a new group_vars file changes a run as much as an edit does); null outside git. Two git
+ * processes at once, without blocking: the run command starts this before validating, so git
+ * works on another core meanwhile, and later callers share the answer.
+ */
+export function gitInfoAsync(dir: string): Promise<GitInfo> {
+  const key = path.resolve(dir);
+  let p = gitCache.get(key);
+  if (!p) {
+    const git = (...args: string[]): Promise<string> =>
+      new Promise((resolve, reject) => {
+        execFile('git', ['-C', key, ...args], { encoding: 'utf8', timeout: 5000 }, (err, stdout) => (err ? reject(err) : resolve(stdout.trim())));
+      });
+    p = Promise.all([git('rev-parse', '--show-toplevel', 'HEAD'), git('status', '--porcelain', '--', '.')]).then(
+      ([revs, status]) => {
+        const [root, commit] = revs.split('\n');
+        return root && commit ? { root, commit, dirty: status !== '' } : null;
+      },
+      () => null,
+    );
+    gitCache.set(key, p);
   }
+  return p;
 }
 
 /** group_vars/ and host_vars/ files beside the inventory (all of them: a new one changes variables too). */

@@ -5,7 +5,7 @@ import type { Inventory } from '../inventory/model.js';
 import type { PlaybookSpec } from '../playbook/model.js';
 import type { Plan } from '../validate/check.js';
 import { MASK, Redactor, secretValues } from '../run/redact.js';
-import { fingerprint, gitInfo } from './fingerprint.js';
+import { fingerprint, gitInfoAsync, type GitInfo } from './fingerprint.js';
 import { JOURNAL_FORMAT, type JournalMeta, type PlannedPlaybookInfo, type RecordedOptions, type RunKind } from './format.js';
 
 export function planInfo(plan: Plan, stageOf?: (pb: PlaybookSpec) => string | undefined): PlannedPlaybookInfo[] {
@@ -79,9 +79,14 @@ export interface MetaInput {
   parent?: JournalMeta['parent'];
 }
 
-export function buildMeta(m: MetaInput): JournalMeta {
+/** The directory whose git state a run records: where its playbooks are. */
+export function playbooksDirOf(options: { playbooksDir?: string; playbooks: string[] }, plan?: Plan): string {
+  return options.playbooksDir ?? (plan?.plays[0] ? plan.plays[0].playbook.dir : path.dirname(path.resolve(options.playbooks[0] ?? '.')));
+}
+
+export async function buildMeta(m: MetaInput): Promise<JournalMeta> {
   const secret = m.options.secretExtraVars;
-  const pbDir = m.options.playbooksDir ?? (m.plan.plays[0] ? m.plan.plays[0].playbook.dir : path.dirname(path.resolve(m.options.playbooks[0] ?? '.')));
+  const git: GitInfo = await gitInfoAsync(playbooksDirOf(m.options, m.plan));
   let user = 'unknown';
   try {
     user = os.userInfo().username;
@@ -103,7 +108,7 @@ export function buildMeta(m: MetaInput): JournalMeta {
     start: new Date().toISOString(),
     options: { ...m.options, extraVars: maskExtraVars(m.options.extraVars, secret) },
     stages: m.stages,
-    git: gitInfo(pbDir),
+    git,
     files: fingerprint(m.plan, m.inventory, m.extraVars),
     plan: planInfo(m.plan, m.stageOf),
     parent: m.parent,
