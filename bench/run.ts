@@ -254,7 +254,7 @@ function writeResultsMd(repo: string, results: Results, table: string): void {
     '# Benchmark results',
     '',
     `Latest run of \`npm run bench\` (${results.date}): sizes ${results.sizes.join(', ')} hosts, median of ${results.runs} runs each.`,
-    `See [docs/bench.md](../docs/bench.md) for what each case does and how to read the table.`,
+    `See the Performance section of [README.md](../README.md#performance) for what each case does and how to read the table.`,
     '',
     `Machine: ${machineLine(results.machine)}.`,
     '',

@@ -1,7 +1,8 @@
-#!/usr/bin/env -S node --max-semi-space-size=4
+#!/usr/bin/env -S node --max-semi-space-size=4 --optimize-for-size
 // Thin launcher: the CLI lives in dist/cli (compiled from cli/). Build with `npm run build`.
-// 4 MB semi-spaces: V8's default (16 MB) grows the young generation to ~16 MB during a run on many
-// hosts; capped at 4 MB, the peak RSS at 32 hosts is ~9 MB lower for a few % more CPU (docs/bench.md).
+// Memory over speed, as a CM3+ wants (README, Performance): 4 MB semi-spaces (V8's default 16 MB
+// young generation cost ~9 MB of peak RSS at 32 hosts) and V8's --optimize-for-size (another
+// ~6 MB at 32 hosts, for ~3% more wall time).
 import('../dist/cli/main.js').then((m) => m.main(process.argv)).catch((err) => {
   if (err && err.code === 'ERR_MODULE_NOT_FOUND' && String(err.message).includes('dist/cli/main.js')) {
     process.stderr.write('tsplay: not built yet — run `npm run build` in ' + new URL('..', import.meta.url).pathname + '\n');

@@ -21,6 +21,12 @@ export interface WrapOptions {
   execId: string;
   /** The host has util-linux `setsid -w` (else we rely on sshd starting each session in its own group). */
   setsid: boolean;
+  /**
+   * Leave the pid file when the command ends (default: remove it). The long-lived remote shell
+   * keeps its commands' pid files in a directory of its own that it removes when it ends, which
+   * spares a `rm` per command and lets the wrapper hand its process over to the command.
+   */
+  keepPidFile?: boolean;
 }
 
 /** The variable that marks every process of one exec (see WrapOptions.execId). */
@@ -43,6 +49,7 @@ export function commandLine(command: Command): string {
  */
 export function wrapCommand(command: Command, opts: WrapOptions): string {
   if (!/^[0-9a-f]+$/.test(opts.execId)) throw new TypeError(`exec: bad exec id ${JSON.stringify(opts.execId)}`);
+  if (typeof command !== 'string' && command.length === 0) throw new TypeError('exec: the argv array is empty');
   const f = shellQuote(opts.pidFile);
   const lines = [
     // With setsid, fd 2 of the wrapper is /dev/null (it reports our own kills) and the real
@@ -61,8 +68,15 @@ export function wrapCommand(command: Command, opts: WrapOptions): string {
     if (!ENV_NAME.test(name)) throw new TypeError(`exec: invalid environment variable name ${JSON.stringify(name)}`);
     lines.push(`export ${name}=${shellQuote(value)}`);
   }
-  lines.push(commandLine(command));
-  lines.push(`rc=$?; rm -f ${f}; exit $rc`);
+  if (opts.keepPidFile) {
+    // Nothing to do afterwards: the command takes over the wrapper's process (same pid, group and
+    // exit status). A string is evaluated by this very shell, as `/bin/sh -c` would; argv goes
+    // through `exec`, so argv[0] is always a program.
+    lines.push(typeof command === 'string' ? `eval ${shellQuote(command)}` : `exec ${command.map(shellQuote).join(' ')}`);
+  } else {
+    lines.push(commandLine(command));
+    lines.push(`rc=$?; rm -f ${f}; exit $rc`);
+  }
   const script = shellQuote(lines.join('\n'));
   return opts.setsid ? `exec setsid -w /bin/sh -c ${script} 3>&2 2>/dev/null` : `exec /bin/sh -c ${script}`;
 }

@@ -24,9 +24,15 @@ export interface ShellChannel {
   close(): void;
 }
 
-/** Text of the shell; its first line of output says whether util-linux `setsid -w` exists. */
+/**
+ * Text of the shell. Its first line of output says whether util-linux `setsid -w` exists and names
+ * the private directory (0700) that holds its commands' pid files, removed when the shell ends.
+ */
 export const REMOTE_SHELL_SCRIPT = [
-  `if setsid -w true >/dev/null 2>&1; then echo 'tsplay-shell setsid'; else echo 'tsplay-shell nosetsid'; fi`,
+  `d=$(mktemp -d /tmp/.tsplay-shell-XXXXXX) || exit 1`,
+  `trap 'rm -rf "$d"' EXIT; trap 'exit 129' HUP; trap 'exit 143' TERM; trap 'exit 141' PIPE`,
+  `if setsid -w true >/dev/null 2>&1; then s=setsid; else s=nosetsid; fi`,
+  `echo "tsplay-shell $s $d"`,
   `while IFS= read -r h; do`,
   `  t=\${h%% *}; n=\${h#* }; c=`,
   `  while [ "$n" -gt 0 ] && IFS= read -r l; do c="$c$l`,
@@ -37,7 +43,7 @@ export const REMOTE_SHELL_SCRIPT = [
   `done`,
 ].join('\n');
 
-const HELLO = /^tsplay-shell (setsid|nosetsid)\n/;
+const HELLO = /^tsplay-shell (setsid|nosetsid) (\/tmp\/\.tsplay-shell-[A-Za-z0-9]+)\n/;
 /** The first byte of an end marker: ASCII RS (record separator). */
 const MARK_START = 0x1e;
 
@@ -101,6 +107,8 @@ export class RemoteShell {
     private readonly channel: ShellChannel,
     /** The host has util-linux `setsid -w`; without it the shell is not used for commands. */
     readonly hasSetsid: boolean,
+    /** Where its commands' pid files go (WrapOptions.keepPidFile): the shell removes it when it ends. */
+    readonly pidDir: string,
   ) {
     channel.on('data', (b) => this.running?.stdout.push(b));
     channel.stderr.on('data', (b) => this.running?.stderr.push(b));
@@ -130,10 +138,10 @@ export class RemoteShell {
         seen += b.toString('latin1');
         const m = HELLO.exec(seen);
         if (m) {
-          const shell = new RemoteShell(channel, m[1] === 'setsid');
+          const shell = new RemoteShell(channel, m[1] === 'setsid', m[2]!);
           finish(() => resolve(shell));
-        } else if (seen.includes('\n') || seen.length > 64) {
-          finish(() => reject(new Error(`the remote shell said ${JSON.stringify(seen.slice(0, 64))}`)));
+        } else if (seen.includes('\n') || seen.length > 200) {
+          finish(() => reject(new Error(`the remote shell said ${JSON.stringify(seen.slice(0, 200))}`)));
         }
       };
       channel.on('data', onData);

@@ -177,9 +177,10 @@ export class SshTransport implements Transport {
 
   async exec(command: Command, opts: ExecOptions = {}): Promise<ExecResult> {
     const execId = randomBytes(8).toString('hex');
-    const pidFile = `/tmp/.tsplay-${execId}.pgid`;
+    let pidFile = `/tmp/.tsplay-${execId}.pgid`;
     // Built before connecting so a bad env name fails without touching the host.
-    const build = (setsid: boolean): string => wrapCommand(command, { env: opts.env, cwd: opts.cwd, pidFile, execId, setsid });
+    const build = (setsid: boolean, keepPidFile = false): string =>
+      wrapCommand(command, { env: opts.env, cwd: opts.cwd, pidFile, execId, setsid, keepPidFile });
     build(false);
     if (opts.signal?.aborted) return stoppedResult('abort', '', '');
 
@@ -197,7 +198,8 @@ export class SshTransport implements Transport {
       const shell = opts.stdin === undefined && this.shell?.idle ? this.shell : undefined;
       let outcome: RunOutcome;
       if (shell) {
-        outcome = await this.runInShell(ssh, shell, build(true), io, { signal: stop.signal, pidFile, execId });
+        pidFile = `${shell.pidDir}/${execId}.pgid`;
+        outcome = await this.runInShell(ssh, shell, build(true, true), io, { signal: stop.signal, pidFile, execId });
       } else {
         release = await this.channels.acquire(stop.signal);
         outcome = await this.run(ssh, build(this.hasSetsid), io, { signal: stop.signal, pidFile, execId });

@@ -146,7 +146,7 @@ export interface Evidence {
   probe?: ProbeResult;
 }
 
-/** The truth table (docs/modules-build.md): evidence in, state and cause out. */
+/** The truth table (README: pump → health → the truth table): evidence in, state and cause out. */
 export function classify(e: Evidence): HealthReport {
   if (!e.env) return { state: 'off', cause: e.envProblem ?? 'pump has not been started (no env file)' };
   const server = e.after ?? e.server!;

@@ -4,7 +4,7 @@
  */
 import { execFileSync, spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { copyFileSync, existsSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
@@ -43,6 +43,15 @@ function live(needle: string): string[] {
     .split('\n')
     .map((l) => l.trim())
     .filter((l) => l.includes(needle) && !/^\d+\s+Z/.test(l) && !l.includes('ps -e -o'));
+}
+
+/** Polls `ok` every 20 ms for up to `ms`; fails the test if it never holds. */
+async function waitFor(ok: () => boolean, ms = 3000): Promise<void> {
+  const until = Date.now() + ms;
+  while (!ok()) {
+    if (Date.now() > until) throw new Error(`condition not met within ${ms} ms`);
+    await new Promise((r) => setTimeout(r, 20));
+  }
 }
 
 /** Kills (by pid) leftover test processes this file started, so one failure does not leak. */
@@ -224,6 +233,15 @@ describe('exec', () => {
     expect(await t.exec(starter)).toMatchObject({ stdout: a.stdout });
     expect(b.rc).toBe(0);
     reap('sleep 4248');
+    // Its commands' pid files live in a private directory, gone when the connection closes.
+    const shellDirs = (): string[] => readdirSync('/tmp').filter((f) => f.startsWith('.tsplay-shell-'));
+    const before = shellDirs();
+    const fresh = new SshTransport(opts());
+    await fresh.exec('true');
+    const mine = shellDirs().filter((d) => !before.includes(d));
+    expect(mine).toHaveLength(1);
+    await fresh.close();
+    await waitFor(() => !existsSync(path.join('/tmp', mine[0]!)));
     // Without it, each command has its own session.
     const own = new SshTransport(opts({ remoteShell: false }));
     try {

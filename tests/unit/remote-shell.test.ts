@@ -5,6 +5,7 @@
  * marker does not end a command, and a shell that dies mid-command is reported.
  */
 import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
+import { existsSync, statSync } from 'node:fs';
 import { EventEmitter } from 'node:events';
 import { REMOTE_SHELL_SCRIPT, RemoteShell, ShellGoneError, type ShellChannel } from '../../engine/transport/remote-shell.js';
 
@@ -47,10 +48,17 @@ async function start(opts: { split?: boolean } = {}): Promise<RemoteShell> {
   return shell;
 }
 
-test('the greeting says whether setsid -w exists', async () => {
-  const shell = await start();
+test('the greeting says whether setsid -w exists and names a private pid directory, removed when the shell ends', async () => {
+  const { channel, child } = localChannel();
+  const shell = await RemoteShell.start(channel, 5000);
   expect(shell.hasSetsid).toBe(true); // util-linux is installed here
   expect(shell.idle).toBe(true);
+  expect(shell.pidDir).toMatch(/^\/tmp\/\.tsplay-shell-[A-Za-z0-9]+$/);
+  expect(statSync(shell.pidDir).mode & 0o777).toBe(0o700);
+  const exited = new Promise((resolve) => child.on('exit', resolve));
+  child.stdin.end(); // what sshd does when the channel closes
+  await exited;
+  expect(existsSync(shell.pidDir)).toBe(false);
 });
 
 test.each([false, true])('commands run one after another with their own status and exact output (byte-split: %p)', async (split) => {
