@@ -125,6 +125,13 @@ interface Closable {
 
 type RunOutcome = { rc: number } | { stopped: StopReason; note: string };
 
+/** How a command is stopped: the signal, and what finds its processes on the host. */
+interface StopSpec {
+  signal: AbortSignal;
+  pidFile: string;
+  execId: string;
+}
+
 export class SshTransport implements Transport {
   readonly host: string;
   private readonly address: string;
@@ -414,7 +421,49 @@ export class SshTransport implements Transport {
     shell: RemoteShell,
     remote: string,
     io: ChannelIo,
-    stop: { signal: AbortSignal; pidFile: string; execId: string },
+    stop: StopSpec,
+  ): Promise<RunOutcome> {
+    let running!: Promise<number>;
+    const afterKill = async (): Promise<void> => {
+      const ended = await Promise.race([running.then(() => true, () => true), sleep(SHELL_SETTLE_MS).then(() => false)]);
+      if (!ended) this.dropShell(shell);
+    };
+    return this.supervise(ssh, stop, afterKill, (ctl, resolve, reject) => {
+      running = shell.run(remote, io.onStdout, io.onStderr);
+      running.then(
+        (rc) => {
+          if (!ctl.stopping) ctl.settle(() => resolve({ rc }));
+        },
+        (err: unknown) => {
+          if (ctl.stopping) return;
+          this.dropShell(shell);
+          if (this.state !== 'ready') {
+            ctl.settle(() => reject(this.lostError ?? connectionLost(this.context, 'closed')));
+          } else if (err instanceof ShellGoneError) {
+            io.onStderr(Buffer.from(`\n[tsplay] the remote shell on ${this.host} ended before the command did; its exit status is unknown\n`));
+            ctl.settle(() => resolve({ rc: 255 }));
+          } else {
+            ctl.settle(() => reject(err));
+          }
+        },
+      );
+    });
+  }
+
+  /**
+   * What run() and runInShell() share: a promise settled once; losing the connection rejects it
+   * (unless a stop is under way); a stop kills the command's process group over a kill channel,
+   * lets `afterKill` tidy up, and resolves with the reason. `start` launches the command.
+   */
+  private supervise(
+    ssh: NodeSSH,
+    stop: StopSpec | undefined,
+    afterKill: () => void | Promise<void>,
+    start: (
+      ctl: { settle(fn: () => void): void; readonly stopping: boolean },
+      resolve: (o: RunOutcome) => void,
+      reject: (err: unknown) => void,
+    ) => void,
   ): Promise<RunOutcome> {
     return new Promise<RunOutcome>((resolve, reject) => {
       let settled = false;
@@ -423,43 +472,25 @@ export class SshTransport implements Transport {
         if (settled) return;
         settled = true;
         this.lossListeners.delete(onLost);
-        stop.signal.removeEventListener('abort', onStop);
+        stop?.signal.removeEventListener('abort', onStop);
         fn();
       };
       const onLost = (err: UnreachableError): void => {
         if (!stopping) settle(() => reject(err));
       };
-      const running = shell.run(remote, io.onStdout, io.onStderr);
       const onStop = (): void => {
-        if (settled || stopping) return;
+        if (settled || stopping || !stop) return;
         stopping = true;
         const reason = stop.signal.reason as StopReason;
         void this.killGroup(ssh, stop.pidFile, stop.execId).then(async (note) => {
-          const ended = await Promise.race([running.then(() => true, () => true), sleep(SHELL_SETTLE_MS).then(() => false)]);
-          if (!ended) this.dropShell(shell);
+          await afterKill();
           settle(() => resolve({ stopped: reason, note }));
         });
       };
       this.lossListeners.add(onLost);
-      stop.signal.addEventListener('abort', onStop, { once: true });
-      running.then(
-        (rc) => {
-          if (!stopping) settle(() => resolve({ rc }));
-        },
-        (err: unknown) => {
-          if (stopping) return;
-          this.dropShell(shell);
-          if (this.state !== 'ready') {
-            settle(() => reject(this.lostError ?? connectionLost(this.context, 'closed')));
-          } else if (err instanceof ShellGoneError) {
-            io.onStderr(Buffer.from(`\n[tsplay] the remote shell on ${this.host} ended before the command did; its exit status is unknown\n`));
-            settle(() => resolve({ rc: 255 }));
-          } else {
-            settle(() => reject(err));
-          }
-        },
-      );
-      if (stop.signal.aborted) onStop();
+      stop?.signal.addEventListener('abort', onStop, { once: true });
+      start({ settle, get stopping() { return stopping; } }, resolve, reject);
+      if (stop?.signal.aborted) onStop();
     });
   }
 
@@ -573,42 +604,16 @@ export class SshTransport implements Transport {
    * host/connection-lost if the connection drops. With `stop`, aborting it kills the command's
    * process group and resolves with the reason.
    */
-  private run(
-    ssh: NodeSSH,
-    remote: string,
-    io: ChannelIo,
-    stop?: { signal: AbortSignal; pidFile: string; execId: string },
-  ): Promise<RunOutcome> {
-    return new Promise<RunOutcome>((resolve, reject) => {
-      let channel: Closable | undefined;
-      let settled = false;
-      let stopping = false;
-      const settle = (fn: () => void): void => {
-        if (settled) return;
-        settled = true;
-        this.lossListeners.delete(onLost);
-        stop?.signal.removeEventListener('abort', onStop);
-        fn();
-      };
-      const onLost = (err: UnreachableError): void => {
-        if (!stopping) settle(() => reject(err));
-      };
-      const onStop = (): void => {
-        if (settled || stopping || !stop) return;
-        stopping = true;
-        const reason = stop.signal.reason as StopReason;
-        void this.killGroup(ssh, stop.pidFile, stop.execId).then((note) => {
-          try {
-            channel?.close();
-          } catch {
-            // already closed
-          }
-          settle(() => resolve({ stopped: reason, note }));
-        });
-      };
-      this.lossListeners.add(onLost);
-      stop?.signal.addEventListener('abort', onStop, { once: true });
-
+  private run(ssh: NodeSSH, remote: string, io: ChannelIo, stop?: StopSpec): Promise<RunOutcome> {
+    let channel: Closable | undefined;
+    const afterKill = (): void => {
+      try {
+        channel?.close();
+      } catch {
+        // already closed
+      }
+    };
+    return this.supervise(ssh, stop, afterKill, (ctl, resolve, reject) => {
       ssh
         .execCommand(remote, {
           noTrim: true,
@@ -621,17 +626,17 @@ export class SshTransport implements Transport {
         })
         .then(
           (res) => {
-            if (stopping) return;
+            if (ctl.stopping) return;
             if (res.code === null && res.signal === null && this.state !== 'ready') {
-              settle(() => reject(this.lostError ?? connectionLost(this.context, 'closed')));
+              ctl.settle(() => reject(this.lostError ?? connectionLost(this.context, 'closed')));
               return;
             }
             const rc = res.code ?? (res.signal ? signalExitCode(res.signal) : 255);
-            settle(() => resolve({ rc }));
+            ctl.settle(() => resolve({ rc }));
           },
           (err: unknown) => {
-            if (stopping) return;
-            settle(() =>
+            if (ctl.stopping) return;
+            ctl.settle(() =>
               reject(
                 this.state === 'ready'
                   ? new UnreachableError(
@@ -644,7 +649,6 @@ export class SshTransport implements Transport {
             );
           },
         );
-      if (stop?.signal.aborted) onStop();
     });
   }
 
