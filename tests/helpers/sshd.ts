@@ -119,7 +119,9 @@ async function stopSshd(child: ChildProcess, dir: string): Promise<void> {
     } catch {
       // already gone
     }
-    await Promise.race([exited, new Promise((r) => setTimeout(r, 3000))]);
+    let timer: NodeJS.Timeout | undefined;
+    await Promise.race([exited, new Promise((r) => (timer = setTimeout(r, 3000)))]);
+    clearTimeout(timer);
   }
   rmSync(dir, { recursive: true, force: true });
 }

@@ -11,7 +11,8 @@ import { REMOTE_SHELL_SCRIPT, RemoteShell, ShellGoneError, type ShellChannel } f
 
 /** A ShellChannel over a local `sh -c REMOTE_SHELL_SCRIPT`; `split` re-chunks stdout byte by byte. */
 function localChannel(opts: { split?: boolean } = {}): { channel: ShellChannel; child: ChildProcessWithoutNullStreams } {
-  const child = spawn('/bin/sh', ['-c', REMOTE_SHELL_SCRIPT]);
+  // Its own process group, so closing it kills what it runs too (as the host's kill does).
+  const child = spawn('/bin/sh', ['-c', REMOTE_SHELL_SCRIPT], { detached: true });
   const out = new EventEmitter();
   const err = new EventEmitter();
   child.stdout.on('data', (b: Buffer) => {
@@ -24,7 +25,13 @@ function localChannel(opts: { split?: boolean } = {}): { channel: ShellChannel; 
     write: (d) => child.stdin.write(d),
     on: (event: 'data' | 'close', l: (...a: never[]) => void) => out.on(event, l as (...a: unknown[]) => void),
     stderr: { on: (_e, l) => err.on('data', l) },
-    close: () => child.kill('SIGKILL'),
+    close: () => {
+      try {
+        process.kill(-child.pid!, 'SIGKILL');
+      } catch {
+        // already gone
+      }
+    },
   };
   return { channel, child };
 }
@@ -103,8 +110,9 @@ test('a shell that dies under a command rejects it with ShellGoneError and is no
   const running = shell.run('sleep 5', () => undefined, () => undefined);
   expect(shell.idle).toBe(false);
   await expect(shell.run('true', () => undefined, () => undefined)).rejects.toThrow('busy');
-  child.kill('SIGKILL');
+  child.kill('SIGKILL'); // the shell only: its command lives on, as after a crash
   await expect(running).rejects.toBeInstanceOf(ShellGoneError);
+  process.kill(-child.pid!, 'SIGKILL');
   expect(shell.idle).toBe(false);
   expect(shell.alive).toBe(false);
 });
