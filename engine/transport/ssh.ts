@@ -37,6 +37,7 @@ import { TransferError } from './transfer-error.js';
 import {
   HostKeyError,
   UnreachableError,
+  shellQuote,
   type Command,
   type ExecOptions,
   type ExecResult,
@@ -395,7 +396,9 @@ export class SshTransport implements Transport {
     const release = await this.channels.acquire();
     try {
       const channel = await new Promise<ShellChannel>((resolve, reject) => {
-        ssh.connection!.exec(REMOTE_SHELL_SCRIPT, (err: Error | undefined, ch: unknown) => (err ? reject(err) : resolve(ch as unknown as ShellChannel)));
+        // Under /bin/sh whatever the user's login shell is (as every command's wrapper is): the
+        // script is POSIX sh, and forking dash for each command is cheaper than forking bash.
+        ssh.connection!.exec(`exec /bin/sh -c ${shellQuote(REMOTE_SHELL_SCRIPT)}`, (err: Error | undefined, ch: unknown) => (err ? reject(err) : resolve(ch as unknown as ShellChannel)));
       });
       channel.on('close', release);
       try {

@@ -229,6 +229,8 @@ describe('exec', () => {
     expect(a.rc).toBe(0);
     expect(a.stdout).toMatch(/^\d+\n$/);
     expect(await t.exec(starter)).toMatchObject({ stdout: a.stdout });
+    // The shell (the wrapper's parent) is /bin/sh (dash here), not the login shell (bash for root).
+    expect((await t.exec('readlink /proc/$PPID/exe')).stdout).toMatch(/\/(dash|sh)\n$/);
     expect((await t.exec('sleep 4248', { timeoutMs: 300 })).rc).toBe(124);
     expect(await t.exec(starter)).toMatchObject({ stdout: a.stdout });
     expect(b.rc).toBe(0);
