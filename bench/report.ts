@@ -53,6 +53,8 @@ export interface Machine {
 
 export interface Results {
   date: string;
+  /** The commit measured (`git describe --always --dirty`), when the repository is a git checkout. */
+  commit?: string;
   machine: Machine;
   runs: number;
   sizes: number[];

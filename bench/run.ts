@@ -253,7 +253,7 @@ function writeResultsMd(repo: string, results: Results, table: string): void {
   const text = [
     '# Benchmark results',
     '',
-    `Latest run of \`npm run bench\` (${results.date}): sizes ${results.sizes.join(', ')} hosts, median of ${results.runs} runs each.`,
+    `Latest run of \`npm run bench\` (${results.date}${results.commit ? `, commit ${results.commit}` : ''}): sizes ${results.sizes.join(', ')} hosts, median of ${results.runs} runs each.`,
     `See the Performance section of [README.md](../README.md#performance) for what each case does and how to read the table.`,
     '',
     `Machine: ${machineLine(results.machine)}.`,
@@ -295,7 +295,9 @@ export async function main(): Promise<void> {
     logDir,
     signal: abort.signal,
   };
-  const results: Results = { date: started.toISOString(), machine: machine(), runs: opts.runs, sizes: [], cases: [], check: [], notes: [] };
+  const describe = spawnSync('git', ['-C', repo, 'describe', '--always', '--dirty'], { encoding: 'utf8' });
+  const commit = describe.status === 0 ? describe.stdout.trim() : undefined;
+  const results: Results = { date: started.toISOString(), commit, machine: machine(), runs: opts.runs, sizes: [], cases: [], check: [], notes: [] };
   if (opts.simulate) {
     results.notes.push(`simulated sizes: each size lists the lab's ${hostsFor(currentWorkers(paths) ?? 0)} hosts repeatedly (one connection per inventory host), so remote work lands on fewer hosts than a real lab of that size`);
   }
