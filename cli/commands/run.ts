@@ -1,7 +1,7 @@
 /** tsplay run: validate everything, then run the plays against the inventory, recording the run in its journal. */
-import path from 'node:path';
 import type { Command } from 'commander';
 import { gitInfoAsync } from '../../engine/journal/fingerprint.js';
+import { playbooksDirOf } from '../../engine/journal/meta.js';
 import { prepare, type Prepared } from '../../engine/prepare.js';
 import type { RunSummary } from '../../engine/run/runner.js';
 import { defaultRunsDir } from '../../engine/journal/read.js';
@@ -78,7 +78,7 @@ export function registerRun(program: Command): void {
   cmd.action(async (playbooks: string[], o: RunCliOptions) => {
     const extraVars = parseExtraVars(o.extraVars);
     // The journal records the playbooks' git state: ask git now, while validation keeps us busy.
-    void gitInfoAsync(path.dirname(path.resolve(playbooks[0] ?? '.')));
+    void gitInfoAsync(playbooksDirOf({ playbooks }));
     const prepared = prepareOrReport(playbooks, o, extraVars);
     if (!prepared) return void (process.exitCode = EXIT.INVALID);
     const session = await Session.open({

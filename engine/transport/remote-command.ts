@@ -38,9 +38,13 @@ export const EXEC_ID_VAR = 'TSPLAY_EXEC_ID';
  * or `NAME=value` assignment), as when spawned directly.
  */
 export function commandLine(command: Command): string {
-  if (typeof command === 'string') return `/bin/sh -c ${shellQuote(command)}`;
-  if (command.length === 0) throw new TypeError('exec: the argv array is empty');
-  return `(exec ${command.map(shellQuote).join(' ')})`;
+  return typeof command === 'string' ? `/bin/sh -c ${shellQuote(command)}` : `(${execArgv(command)})`;
+}
+
+/** `exec` and the argv words, each quoted: argv[0] is always looked up as a program. */
+function execArgv(argv: readonly string[]): string {
+  if (argv.length === 0) throw new TypeError('exec: the argv array is empty');
+  return `exec ${argv.map(shellQuote).join(' ')}`;
 }
 
 /**
@@ -49,7 +53,6 @@ export function commandLine(command: Command): string {
  */
 export function wrapCommand(command: Command, opts: WrapOptions): string {
   if (!/^[0-9a-f]+$/.test(opts.execId)) throw new TypeError(`exec: bad exec id ${JSON.stringify(opts.execId)}`);
-  if (typeof command !== 'string' && command.length === 0) throw new TypeError('exec: the argv array is empty');
   const f = shellQuote(opts.pidFile);
   const lines = [
     // With setsid, fd 2 of the wrapper is /dev/null (it reports our own kills) and the real
@@ -72,7 +75,7 @@ export function wrapCommand(command: Command, opts: WrapOptions): string {
     // Nothing to do afterwards: the command takes over the wrapper's process (same pid, group and
     // exit status). A string is evaluated by this very shell, as `/bin/sh -c` would; argv goes
     // through `exec`, so argv[0] is always a program.
-    lines.push(typeof command === 'string' ? `eval ${shellQuote(command)}` : `exec ${command.map(shellQuote).join(' ')}`);
+    lines.push(typeof command === 'string' ? `eval ${shellQuote(command)}` : execArgv(command));
   } else {
     lines.push(commandLine(command));
     lines.push(`rc=$?; rm -f ${f}; exit $rc`);

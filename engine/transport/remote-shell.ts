@@ -14,6 +14,7 @@
  * the marker is the command's output, byte for byte, passed on as it arrives.
  */
 import { randomBytes } from 'node:crypto';
+import { SETSID_PROBE } from './remote-command.js';
 
 /** The part of an ssh2 channel the shell uses. */
 export interface ShellChannel {
@@ -31,7 +32,7 @@ export interface ShellChannel {
 export const REMOTE_SHELL_SCRIPT = [
   `d=$(mktemp -d /tmp/.tsplay-shell-XXXXXX) || exit 1`,
   `trap 'rm -rf "$d"' EXIT; trap 'exit 129' HUP; trap 'exit 143' TERM; trap 'exit 141' PIPE`,
-  `if setsid -w true >/dev/null 2>&1; then s=setsid; else s=nosetsid; fi`,
+  `if ${SETSID_PROBE}; then s=setsid; else s=nosetsid; fi`,
   `echo "tsplay-shell $s $d"`,
   `while IFS= read -r h; do`,
   `  t=\${h%% *}; n=\${h#* }; c=`,

@@ -185,11 +185,11 @@ export class SshTransport implements Transport {
 
   async exec(command: Command, opts: ExecOptions = {}): Promise<ExecResult> {
     const execId = randomBytes(8).toString('hex');
-    let pidFile = `/tmp/.tsplay-${execId}.pgid`;
-    // Built before connecting so a bad env name fails without touching the host.
-    const build = (setsid: boolean, keepPidFile = false): string =>
+    const channelPidFile = `/tmp/.tsplay-${execId}.pgid`;
+    const build = (pidFile: string, setsid: boolean, keepPidFile = false): string =>
       wrapCommand(command, { env: opts.env, cwd: opts.cwd, pidFile, execId, setsid, keepPidFile });
-    build(false);
+    // Built before connecting so a bad env name fails without touching the host.
+    build(channelPidFile, false);
     if (opts.signal?.aborted) return stoppedResult('abort', '', '');
 
     const stop = new AbortController();
@@ -206,11 +206,11 @@ export class SshTransport implements Transport {
       const shell = opts.stdin === undefined && this.shell?.idle ? this.shell : undefined;
       let outcome: RunOutcome;
       if (shell) {
-        pidFile = `${shell.pidDir}/${execId}.pgid`;
-        outcome = await this.runInShell(ssh, shell, build(true, true), io, { signal: stop.signal, pidFile, execId });
+        const pidFile = `${shell.pidDir}/${execId}.pgid`;
+        outcome = await this.runInShell(ssh, shell, build(pidFile, true, true), io, { signal: stop.signal, pidFile, execId });
       } else {
         release = await this.channels.acquire(stop.signal);
-        outcome = await this.run(ssh, build(this.hasSetsid), io, { signal: stop.signal, pidFile, execId });
+        outcome = await this.run(ssh, build(channelPidFile, this.hasSetsid), io, { signal: stop.signal, pidFile: channelPidFile, execId });
       }
       if ('rc' in outcome) return { rc: outcome.rc, stdout: stdout.text(), stderr: stderr.text() };
       return stoppedResult(outcome.stopped, stdout.text(), stderr.text() + outcome.note);
