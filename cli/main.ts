@@ -4,12 +4,11 @@
  * stack trace.
  */
 import { Command, CommanderError } from 'commander';
-import { createRequire } from 'node:module';
 import { isTsplayError } from '../engine/diagnostics.js';
+import { tsplayVersion } from '../engine/util/install.js';
 import { EXIT, UsageError } from './exit-codes.js';
 import { printDiagnostics } from './diagnostics-output.js';
 
-const pkg = createRequire(import.meta.url)('../../package.json') as { version: string };
 
 type Register = (program: Command) => void;
 
@@ -39,7 +38,7 @@ export async function buildProgram(argv: readonly string[] = []): Promise<Comman
   program
     .name('tsplay')
     .description('Ansible-style playbooks for the CM3+ kernel-build cluster, with the pumpsafe parallelism doctrine checked before anything runs')
-    .version(pkg.version, '-V, --version')
+    .version(tsplayVersion(), '-V, --version')
     .showSuggestionAfterError(true)
     .exitOverride()
     .configureOutput({

@@ -4,7 +4,6 @@
  * and at the end the journal's last line and the metrics file.
  */
 import { unlinkSync, writeFileSync } from 'node:fs';
-import { createRequire } from 'node:module';
 import { EventBus } from '../engine/events.js';
 import type { Prepared } from '../engine/prepare.js';
 import { Runner, type RunOptions, type RunSummary } from '../engine/run/runner.js';
@@ -15,13 +14,13 @@ import { JournalError, JournalWriter } from '../engine/journal/writer.js';
 import { buildModel } from '../engine/journal/model.js';
 import { renderMetrics, writeMetricsFile } from '../engine/journal/metrics.js';
 import type { PlaybookSpec } from '../engine/playbook/model.js';
+import { tsplayVersion } from '../engine/util/install.js';
 import { EXIT } from './exit-codes.js';
 import { chooseReporter } from './reporters/choose.js';
 import type { Reporter } from './reporters/reporter.js';
 import { newRunId } from './run-id.js';
 import { runsDirFlag } from './journal-options.js';
 
-const pkg = createRequire(import.meta.url)('../../package.json') as { version: string };
 
 export interface SessionInit {
   kind: RunKind;
@@ -103,7 +102,7 @@ export class Session {
     const meta = await buildMeta({
       runId: s.runId,
       kind: init.kind,
-      version: pkg.version,
+      version: tsplayVersion(),
       argv: init.argv ?? process.argv.slice(2),
       options: { ...init.options, secretExtraVars },
       plan: prepared.plan!,

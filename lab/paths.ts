@@ -1,5 +1,5 @@
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { installRoot } from '../engine/util/install.js';
 
 /** Where everything the lab makes lives. One function so tests, the CLI and other code agree. */
 export interface LabPaths {
@@ -31,11 +31,9 @@ export interface LabPaths {
   lockFile: string;
 }
 
-/** The repository root, found from this file's place (lab/paths.ts or dist/lab/paths.js). */
+/** The repository root. */
 export function repoRoot(): string {
-  const here = path.dirname(fileURLToPath(import.meta.url));
-  const up = path.basename(path.dirname(here)) === 'dist' ? '../..' : '..';
-  return path.resolve(here, up);
+  return installRoot();
 }
 
 export function labPaths(dir: string | undefined = process.env.TSPLAY_LAB_DIR): LabPaths {

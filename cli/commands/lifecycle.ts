@@ -5,13 +5,13 @@
  */
 import { existsSync } from 'node:fs';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import type { Command } from 'commander';
 import type { Diagnostic } from '../../engine/diagnostics.js';
 import { prepare, type Prepared } from '../../engine/prepare.js';
 import { LIFECYCLE_STAGES, runStages, splitStages, type StagePlan } from '../../engine/run/lifecycle.js';
 import { defaultRunsDir } from '../../engine/journal/read.js';
 import type { JournalMeta } from '../../engine/journal/format.js';
+import { installRoot } from '../../engine/util/install.js';
 import { EXIT, UsageError } from '../exit-codes.js';
 import { parseExtraVars } from '../extra-vars.js';
 import { addInventoryOptions, addRunOptions } from '../options.js';
@@ -20,8 +20,8 @@ import { addRecordingOptions } from '../journal-options.js';
 import { Session, type ResumeHooks } from '../session.js';
 import { recordedOptions, type RunCliOptions } from './run.js';
 
-/** The shipped playbooks: <repo>/playbooks (dist/cli/commands → ../../../playbooks). */
-export const DEFAULT_PLAYBOOKS_DIR = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../../playbooks');
+/** The shipped playbooks: <install root>/playbooks. */
+export const DEFAULT_PLAYBOOKS_DIR = path.join(installRoot(), 'playbooks');
 
 export interface LifecycleCliOptions extends RunCliOptions {
   playbooks?: string;

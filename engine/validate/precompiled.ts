@@ -10,7 +10,9 @@
  */
 import { createHash } from 'node:crypto';
 import { createRequire } from 'node:module';
+import path from 'node:path';
 import type { Ajv, Options, ValidateFunction } from 'ajv';
+import { installRoot } from '../util/install.js';
 
 /**
  * The two ways tsplay validates. `check`: parse-time validation of playbooks, inventories and
@@ -24,9 +26,9 @@ export const PROFILE_OPTIONS: Record<Profile, Options> = {
   rendered: { allErrors: true, coerceTypes: true, useDefaults: true, strict: false },
 };
 
-/** Where the build writes each profile's validators, relative to this file in dist/. */
+/** Where the build writes each profile's validators: dist/schemas/. */
 export function precompiledFile(profile: Profile): string {
-  return new URL(`../../schemas/validators-${profile}.cjs`, import.meta.url).pathname;
+  return path.join(installRoot(), 'dist', 'schemas', `validators-${profile}.cjs`);
 }
 
 /** The export name of a schema's validator: stable across builds for the same schema JSON. */
