@@ -421,6 +421,24 @@ describe('connection failures', () => {
     }
   });
 
+  // The TCP connection is made before ssh2 is loaded and given it (engine/transport/ssh.ts dial()):
+  // a server that hangs up at once may do so before or after that hand-over; both end the same way.
+  test.each([0, 1])('a server that hangs up at once → host/connection-lost (%i retries), never a hang', async (connectRetries) => {
+    const rude = net.createServer((s) => s.destroy());
+    await new Promise<void>((r) => rude.listen(0, '127.0.0.1', r));
+    const port = (rude.address() as net.AddressInfo).port;
+    let accepted = 0;
+    rude.on('connection', () => accepted++);
+    const start = Date.now();
+    try {
+      await expectUnreachable(new SshTransport(opts({ port, connectRetries, connectTimeoutMs: 5000 })).connect(), 'host/connection-lost');
+      expect(Date.now() - start).toBeLessThan(4000);
+      expect(accepted).toBe(connectRetries + 1);
+    } finally {
+      rude.close();
+    }
+  });
+
   test('wrong key → ssh/auth-failed naming the user and key, not retried', async () => {
     const wrong = path.join(scratch, 'wrong-key');
     keygen(wrong);
