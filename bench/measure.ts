@@ -36,6 +36,7 @@ export function measure(argv: readonly string[], o: MeasureOptions): Promise<Mea
   const out = openSync(outFile, 'w');
   const err = openSync(errFile, 'w');
   return new Promise<Measured>((resolve, reject) => {
+    const busyBefore = machineBusyMs();
     const start = process.hrtime.bigint();
     const child = spawn(GNU_TIME, ['-f', '%M %U %S', '-o', timeFile, '--', ...argv], {
       cwd: o.cwd,
@@ -61,6 +62,7 @@ export function measure(argv: readonly string[], o: MeasureOptions): Promise<Mea
     });
     child.on('exit', (code, sig) => {
       const wallMs = Number(process.hrtime.bigint() - start) / 1e6;
+      const busyAfter = machineBusyMs();
       clearTimeout(timer);
       o.signal?.removeEventListener('abort', kill);
       const tree = sampler?.stop();
@@ -72,6 +74,7 @@ export function measure(argv: readonly string[], o: MeasureOptions): Promise<Mea
         cpuMs: time?.cpuMs,
         treeRssKb: tree?.treeKb,
         mainRssKb: tree?.mainKb,
+        machineCpuMs: busyBefore !== undefined && busyAfter !== undefined ? busyAfter - busyBefore : undefined,
         stdoutFile: outFile,
         stderrFile: errFile,
       });
@@ -91,6 +94,22 @@ function readTime(file: string): { maxRssKb?: number; cpuMs?: number } | undefin
       maxRssKb: Number.isFinite(kb) && kb! > 0 ? kb : undefined,
       cpuMs: Number.isFinite(user) && Number.isFinite(sys) ? Math.round((user! + sys!) * 1000) : undefined,
     };
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * Non-idle CPU time of every core since boot, ms: user, nice, system, irq, softirq and steal of the
+ * `cpu` line of /proc/stat (idle and iowait left out). In USER_HZ ticks, 100 a second on Linux.
+ */
+export function machineBusyMs(stat?: string): number | undefined {
+  try {
+    const line = (stat ?? readFileSync('/proc/stat', 'utf8')).split('\n').find((l) => l.startsWith('cpu '));
+    if (!line) return undefined;
+    const [user, nice, system, , , irq, softirq, steal] = line.trim().split(/\s+/).slice(1).map(Number);
+    const ticks = [user, nice, system, irq, softirq, steal].reduce<number>((sum, x) => sum + (Number.isFinite(x) ? x! : 0), 0);
+    return ticks * 10;
   } catch {
     return undefined;
   }

@@ -18,6 +18,12 @@ export interface Sample {
   treeRssKb?: number;
   /** Peak RSS of the main process (VmHWM, sampled from /proc), KiB. */
   mainRssKb?: number;
+  /**
+   * CPU the whole machine spent while the command ran (every core's non-idle time from /proc/stat,
+   * 10 ms ticks), ms. The lab's hosts are namespaces of this machine, so this is the controller's
+   * work plus the hosts' (sshd, shells, the checks) plus whatever else ran meanwhile.
+   */
+  machineCpuMs?: number;
 }
 
 export interface CaseRun {
@@ -106,6 +112,8 @@ export interface Row {
   /** ms per added host, from the previous size to this one. */
   slope: Partial<Record<Tool, number>>;
   tsplayRssKb?: number;
+  /** Median machine CPU per run (see Sample.machineCpuMs), per tool. */
+  machineCpu: Partial<Record<Tool, number>>;
   ansibleMainRssKb?: number;
   ansibleTreeRssKb?: number;
   /** Runs that exited non-zero, per tool (their times are still in the median). */
@@ -128,10 +136,13 @@ export function rows(results: Pick<Results, 'cases'>): Row[] {
       const ms: Partial<Record<Tool, number>> = {};
       const slope: Partial<Record<Tool, number>> = {};
       const failures: Partial<Record<Tool, number>> = {};
+      const machineCpu: Partial<Record<Tool, number>> = {};
       for (const tool of TOOLS) {
         const r = at(tool);
         if (!r || r.samples.length === 0) continue;
         ms[tool] = medianWall(r.samples);
+        const cpu = r.samples.map((x) => x.machineCpuMs).filter((x): x is number => x !== undefined);
+        if (cpu.length) machineCpu[tool] = median(cpu);
         const s = slopeBy.get(tool)!.get(size);
         if (s !== undefined) slope[tool] = s;
         const failed = r.samples.filter((x) => x.exitCode !== 0).length;
@@ -148,6 +159,7 @@ export function rows(results: Pick<Results, 'cases'>): Row[] {
         vsLower: ms.tsplay !== undefined && ms.lower ? ms.tsplay / ms.lower : undefined,
         slope,
         tsplayRssKb: t ? peak(t.samples, 'maxRssKb') : undefined,
+        machineCpu,
         ansibleMainRssKb: a ? peak([...a.samples, ...(a.memory ? [a.memory] : [])], 'mainRssKb') : undefined,
         ansibleTreeRssKb: a ? peak([...a.samples, ...(a.memory ? [a.memory] : [])], 'treeRssKb') : undefined,
         failures,
@@ -260,6 +272,19 @@ export function markdown(results: Results): string {
     lines.push(
       `| ${r.case}${fails ? ` ⚠ ${fails}` : ''} | ${hosts} | ${ms(r.ms.tsplay)} | ${ms(r.ms.ansible)} | ${ms(r.ms.lower)} | ${ratio(r.vsAnsible)} | ${ratio(r.vsLower)} | ${slope(r.slope.tsplay)} | ${slope(r.slope.lower)} | ${mb(r.tsplayRssKb)} | ${mb(r.ansibleMainRssKb)} / ${mb(r.ansibleTreeRssKb)} |`,
     );
+  }
+  const withCpu = rows(results).filter((r) => Object.keys(r.machineCpu).length > 0);
+  if (withCpu.length) {
+    lines.push(
+      '',
+      '| machine CPU per run (controller + hosts), median | hosts | tsplay ms | ansible ms | lower bound ms | tsplay/lower |',
+      '|---|---:|---:|---:|---:|---:|',
+    );
+    for (const r of withCpu) {
+      const c = r.machineCpu;
+      const hosts = r.targets === r.size ? `${r.size}` : `${r.size} (${r.targets} targeted)`;
+      lines.push(`| ${r.case} | ${hosts} | ${ms(c.tsplay)} | ${ms(c.ansible)} | ${ms(c.lower)} | ${ratio(c.tsplay !== undefined && c.lower ? c.tsplay / c.lower : undefined)} |`);
+    }
   }
   const ts = results.check.find((c) => c.tool === 'tsplay');
   const an = results.check.find((c) => c.tool === 'ansible');

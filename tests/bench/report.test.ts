@@ -2,6 +2,7 @@
  * The benchmark's arithmetic: medians, ratios, cost per added host and the target verdicts, on
  * recorded samples (nothing is timed here).
  */
+import { machineBusyMs } from '../../bench/measure.js';
 import { markdown, median, rows, slopes, targets, type CaseRun, type CheckRun, type Results, type Sample, type Tool } from '../../bench/report.js';
 
 const s = (wallMs: number, extra: Partial<Sample> = {}): Sample => ({ wallMs, exitCode: 0, ...extra });
@@ -149,5 +150,24 @@ describe('markdown', () => {
     expect(md).toContain('| pump-preflight | 4 (1 targeted) | 50 | – | – |');
     expect(md).toContain('| tsplay check | 1 | 120 |');
     expect(md).toMatch(/\| validate-8 on 4 hosts: tsplay ≥ 10× faster than ansible-playbook \| PASS \| 13\.1× /);
+    expect(md).not.toContain('machine CPU');
+  });
+
+  test('the machine-CPU table: median per tool and the tsplay/lower ratio, only where it was measured', () => {
+    const cpu = (tool: Tool, values: number[]) => ({ ...run(tool, 16, values.map(() => 1)), samples: values.map((m) => s(1, { machineCpuMs: m })) });
+    const md = markdown(results([cpu('tsplay', [2200, 2000, 2400]), cpu('ansible', [9000]), cpu('lower', [1000, 1100, 1200]), run('tsplay', 4, [1])]));
+    expect(md).toContain('| machine CPU per run (controller + hosts), median | hosts | tsplay ms | ansible ms | lower bound ms | tsplay/lower |');
+    expect(md).toContain('| validate-8 | 16 | 2200 | 9000 | 1100 | 2.00 |');
+    expect(md).not.toMatch(/\| validate-8 \| 4 \| – \| – \| – \| – \|/);
+  });
+});
+
+describe('machineBusyMs', () => {
+  test('sums user, nice, system, irq, softirq and steal of the cpu line (10 ms ticks), not idle or iowait', () => {
+    const stat = 'cpu  100 20 30 5000 70 4 6 1 0 0\ncpu0 50 10 15 2500 35 2 3 0 0 0\nintr 1\n';
+    expect(machineBusyMs(stat)).toBe((100 + 20 + 30 + 4 + 6 + 1) * 10);
+    expect(machineBusyMs('intr 1\n')).toBeUndefined();
+    const now = machineBusyMs();
+    expect(now).toBeGreaterThan(0);
   });
 });
