@@ -189,7 +189,7 @@ function describeFailure(m: Measured): string {
   return `exit ${m.exitCode}; see ${m.stdoutFile}\n    ${tail(m.stdoutFile)}\n    ${tail(m.stderrFile)}`;
 }
 
-const strip = ({ wallMs, exitCode, cpuMs, maxRssKb, treeRssKb, mainRssKb }: Measured): Sample => ({ wallMs, exitCode, cpuMs, maxRssKb, treeRssKb, mainRssKb });
+const strip = ({ wallMs, exitCode, cpuMs, maxRssKb, treeRssKb, mainRssKb, machineCpuMs }: Measured): Sample => ({ wallMs, exitCode, cpuMs, maxRssKb, treeRssKb, mainRssKb, machineCpuMs });
 
 async function runCase(ctx: Context, c: BenchCase, inv: LabInventory, ansibleInv: string, runs: number): Promise<CaseRun[]> {
   const size = inv.hosts.length;
