@@ -7,7 +7,6 @@
  */
 import { randomBytes } from 'node:crypto';
 import { promises as fs } from 'node:fs';
-import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { Readable } from 'node:stream';
@@ -310,29 +309,14 @@ export class SshTransport implements Transport {
   }
 
   private async open(): Promise<void> {
-    // The TCP connection first: sshd accepts, forks and sends its greeting while node-ssh and ssh2
-    // load (~50 ms on the first connection of a run) and the key files are read.
-    let socket: DialedSocket | undefined = dial(this.address, this.port);
-    try {
-      const { NodeSSH: Client } = await import('node-ssh');
-      const privateKey = await this.readPrivateKey();
-      const entries = await this.readKnownHosts();
-      await this.openWith(Client, privateKey, entries, () => {
-        const s = socket ?? dial(this.address, this.port);
-        socket = undefined;
-        return s;
-      });
-    } finally {
-      socket?.destroy();
-    }
-  }
-
-  private async openWith(Client: typeof NodeSSH, privateKey: string | undefined, entries: KnownHostEntry[], dialed: () => DialedSocket): Promise<void> {
+    const { NodeSSH: Client } = await import('node-ssh');
+    const privateKey = await this.readPrivateKey();
+    const entries = await this.readKnownHosts();
     const attempts = this.connectRetries + 1;
     const deadline = Date.now() + this.connectTimeoutMs;
     for (let attempt = 1; ; attempt++) {
       try {
-        const ssh = await this.attempt(Client, privateKey, entries, dialed());
+        const ssh = await this.attempt(Client, privateKey, entries);
         this.adopt(ssh);
         // The shell's greeting says whether setsid exists; without a shell, ask on a channel.
         const shell = this.useShell ? await this.startShell(ssh).catch(() => undefined) : undefined;
@@ -363,21 +347,13 @@ export class SshTransport implements Transport {
     Client: typeof NodeSSH,
     privateKey: string | undefined,
     entries: KnownHostEntry[],
-    socket: DialedSocket,
   ): Promise<NodeSSH> {
-    // A connection that failed before ssh2 took it (refused, no route) fails as ssh2 would have.
-    if (socket.failure) {
-      socket.destroy();
-      throw socket.failure;
-    }
-    socket.handOver();
     const ssh = new Client();
     const name = knownHostName(this.address, this.port);
     const algorithms = knownKeyTypes(entries, name).flatMap((t) => SERVER_HOST_KEY_ALGORITHMS[t] ?? []);
     let keyError: HostKeyError | undefined;
     try {
       const connecting = ssh.connect({
-        sock: socket.socket,
         host: this.address,
         port: this.port,
         username: this.user,
@@ -399,6 +375,11 @@ export class SshTransport implements Transport {
           );
         },
       });
+      // TCP_NODELAY, as OpenSSH's client sets it. Without it Nagle holds each exec's small
+      // channel-request packet until the previous one is acknowledged, and the server's delayed
+      // ACK turns every task into a ~40 ms wait per host. node-ssh has created the ssh2 client and
+      // its socket synchronously by now (the key is passed as text, so nothing was awaited).
+      ssh.connection?.setNoDelay(true);
       await connecting;
       return ssh;
     } catch (err) {
@@ -719,44 +700,3 @@ function untilAborted<T>(work: Promise<T>, signal: AbortSignal): Promise<T> {
     );
   });
 }
-
-/**
- * A TCP connection to sshd made before ssh2 is ready to take it. Until then its error (refused, no
- * route) is kept rather than thrown (a socket error with no listener would end the process), and
- * a close (sshd dropping us, as under MaxStartups) becomes the error ssh2 gives for it.
- */
-interface DialedSocket {
-  readonly socket: net.Socket;
-  readonly failure: Error | undefined;
-  /** ssh2 reports the socket's errors from now on. */
-  handOver(): void;
-  destroy(): void;
-}
-
-function dial(host: string, port: number): DialedSocket {
-  const socket = net.connect({ host, port });
-  // TCP_NODELAY from the first byte, as OpenSSH's client sets it. Without it Nagle holds each
-  // exec's small channel-request packet until the previous one is acknowledged, and the server's
-  // delayed ACK turns every task into a ~40 ms wait per host.
-  socket.setNoDelay(true);
-  let failure: Error | undefined;
-  const keep = (err: Error): void => {
-    failure ??= err;
-  };
-  const closed = (): void =>
-    keep(Object.assign(new Error('Connection lost before handshake'), { level: 'protocol' }));
-  socket.on('error', keep);
-  socket.on('close', closed);
-  return {
-    socket,
-    get failure() {
-      return failure;
-    },
-    handOver: () => {
-      socket.off('error', keep);
-      socket.off('close', closed);
-    },
-    destroy: () => socket.destroy(),
-  };
-}
-

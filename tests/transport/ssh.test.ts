@@ -421,8 +421,7 @@ describe('connection failures', () => {
     }
   });
 
-  // The TCP connection is made before ssh2 is loaded and given it (engine/transport/ssh.ts dial()):
-  // a server that hangs up at once may do so before or after that hand-over; both end the same way.
+  // sshd dropping a connection before the SSH handshake (as under MaxStartups), retried or not.
   test.each([0, 1])('a server that hangs up at once → host/connection-lost (%i retries), never a hang', async (connectRetries) => {
     const rude = net.createServer((s) => s.destroy());
     await new Promise<void>((r) => rude.listen(0, '127.0.0.1', r));
