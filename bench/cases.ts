@@ -58,13 +58,15 @@ export function cases(repo: string, shippedDir: string): BenchCase[] {
 
 /**
  * What `tsplay check` and `ansible-playbook --syntax-check` are timed on: the five lifecycle
- * playbooks when playbooks/ ships them all, else the bench's playbooks. Ansible gets the bench's
- * Ansible playbooks (there is no Ansible version of a shipped stage the bench does not have).
+ * playbooks and their Ansible versions (bench/ansible/<stage>.yml) when playbooks/ ships them all,
+ * else the bench's own playbooks and theirs.
  */
 export function checkFiles(repo: string, shippedDir: string): { tsplay: string[]; ansible: string[]; shipped: boolean } {
   const bench = benchDir(repo);
   const five = LIFECYCLE.map((n) => path.join(shippedDir, `${n}.yml`));
-  const ansible = cases(repo, shippedDir).map((c) => c.ansible);
-  if (five.every((f) => existsSync(f))) return { tsplay: five, ansible, shipped: true };
-  return { tsplay: cases(repo, shippedDir).map((c) => c.tsplay), ansible, shipped: false };
+  if (five.every((f) => existsSync(f))) {
+    return { tsplay: five, ansible: LIFECYCLE.map((n) => path.join(bench, 'ansible', `${n}.yml`)), shipped: true };
+  }
+  const own = cases(repo, shippedDir);
+  return { tsplay: own.map((c) => c.tsplay), ansible: own.map((c) => c.ansible), shipped: false };
 }

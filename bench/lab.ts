@@ -77,7 +77,8 @@ export function ansibleInventory(inv: LabInventory): string {
     `ansible_ssh_private_key_file=${iniValue(v.private_key)}`,
     `ansible_ssh_common_args=${JSON.stringify(`-o UserKnownHostsFile=${v.known_hosts_file} -o StrictHostKeyChecking=yes`)}`,
     'ansible_python_interpreter=/usr/bin/python3',
-    ...(v.distcc_manifest ? [`distcc_manifest=${iniValue(v.distcc_manifest)}`] : []),
+    // The plain variables the stages' Ansible versions read, as the lab's inventory sets them.
+    ...['distcc_manifest', 'distccd_log'].filter((k) => v[k] !== undefined).map((k) => `${k}=${iniValue(v[k])}`),
   ];
   const groups = [...new Set(inv.hosts.map((h) => h.group))];
   for (const g of groups) {

@@ -306,8 +306,8 @@ export async function main(): Promise<void> {
     if (c.name !== 'validate-8') {
       results.notes.push(
         c.shipped
-          ? `${c.name}: tsplay runs the shipped ${path.relative(repo, c.tsplay)}; Ansible runs ${path.relative(repo, c.ansible)}, written for the bench's stand-in — check that they still do the same work`
-          : `${c.name}: playbooks/ does not ship it yet, so the bench's stand-in ${path.relative(repo, c.tsplay)} (command/shell only) is timed`,
+          ? `${c.name}: tsplay runs the shipped ${path.relative(repo, c.tsplay)}; Ansible runs ${path.relative(repo, c.ansible)}, its translation task for task (same remote commands); the lower bound runs them in one shell per host`
+          : `${c.name}: playbooks/ does not ship it, so the bench's stand-in ${path.relative(repo, c.tsplay)} is timed; bench/ansible/ translates the shipped stage, so Ansible does other work`,
       );
     }
   }
