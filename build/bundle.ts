@@ -70,8 +70,8 @@ export async function bundle(root = installRoot()): Promise<string> {
     target: 'node20',
     external: EXTERNAL,
     plugins: [builtinsByRequire, nativeAddons(outdir)],
-    // CommonJS dependencies call require(); an ES module has none, so each chunk makes its own.
-    // and CommonJS code may look for files beside itself (ssh2's poly1305 asks for its directory).
+    // CommonJS dependencies call require(), which an ES module lacks, so each chunk makes its own;
+    // some also look for files beside themselves (ssh2's poly1305 asks for its directory).
     banner: {
       js: [
         "import { createRequire as __tsplayCreateRequire } from 'node:module';",
