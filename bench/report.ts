@@ -260,20 +260,23 @@ const mb = (kb: number | undefined) => (kb === undefined ? '–' : f1(kb / 1024)
 const ratio = (x: number | undefined) => (x === undefined ? '–' : `${f2(x)}`);
 const slope = (x: number | undefined) => (x === undefined ? '–' : f1(x));
 
+/** "16", or "16 (14 targeted)" when the case works on fewer hosts than the lab has. */
+const hostsLabel = (r: Row) => (r.targets === r.size ? `${r.size}` : `${r.size} (${r.targets} targeted)`);
+
 export function markdown(results: Results): string {
   const lines: string[] = [];
+  const all = rows(results);
   lines.push(
     '| case | hosts | tsplay ms | ansible ms | lower bound ms | tsplay/ansible | tsplay/lower | tsplay ms/added host | lower ms/added host | tsplay peak RSS MB | ansible RSS MB (main / tree) |',
     '|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|',
   );
-  for (const r of rows(results)) {
+  for (const r of all) {
     const fails = Object.entries(r.failures).map(([t, n]) => `${t} ${n} failed`).join(', ');
-    const hosts = r.targets === r.size ? `${r.size}` : `${r.size} (${r.targets} targeted)`;
     lines.push(
-      `| ${r.case}${fails ? ` ⚠ ${fails}` : ''} | ${hosts} | ${ms(r.ms.tsplay)} | ${ms(r.ms.ansible)} | ${ms(r.ms.lower)} | ${ratio(r.vsAnsible)} | ${ratio(r.vsLower)} | ${slope(r.slope.tsplay)} | ${slope(r.slope.lower)} | ${mb(r.tsplayRssKb)} | ${mb(r.ansibleMainRssKb)} / ${mb(r.ansibleTreeRssKb)} |`,
+      `| ${r.case}${fails ? ` ⚠ ${fails}` : ''} | ${hostsLabel(r)} | ${ms(r.ms.tsplay)} | ${ms(r.ms.ansible)} | ${ms(r.ms.lower)} | ${ratio(r.vsAnsible)} | ${ratio(r.vsLower)} | ${slope(r.slope.tsplay)} | ${slope(r.slope.lower)} | ${mb(r.tsplayRssKb)} | ${mb(r.ansibleMainRssKb)} / ${mb(r.ansibleTreeRssKb)} |`,
     );
   }
-  const withCpu = rows(results).filter((r) => Object.keys(r.machineCpu).length > 0);
+  const withCpu = all.filter((r) => Object.keys(r.machineCpu).length > 0);
   if (withCpu.length) {
     lines.push(
       '',
@@ -282,8 +285,7 @@ export function markdown(results: Results): string {
     );
     for (const r of withCpu) {
       const c = r.machineCpu;
-      const hosts = r.targets === r.size ? `${r.size}` : `${r.size} (${r.targets} targeted)`;
-      lines.push(`| ${r.case} | ${hosts} | ${ms(c.tsplay)} | ${ms(c.ansible)} | ${ms(c.lower)} | ${ratio(c.tsplay !== undefined && c.lower ? c.tsplay / c.lower : undefined)} |`);
+      lines.push(`| ${r.case} | ${hostsLabel(r)} | ${ms(c.tsplay)} | ${ms(c.ansible)} | ${ms(c.lower)} | ${ratio(c.tsplay !== undefined && c.lower ? c.tsplay / c.lower : undefined)} |`);
     }
   }
   const ts = results.check.find((c) => c.tool === 'tsplay');

@@ -189,7 +189,8 @@ function describeFailure(m: Measured): string {
   return `exit ${m.exitCode}; see ${m.stdoutFile}\n    ${tail(m.stdoutFile)}\n    ${tail(m.stderrFile)}`;
 }
 
-const strip = ({ wallMs, exitCode, cpuMs, maxRssKb, treeRssKb, mainRssKb, machineCpuMs }: Measured): Sample => ({ wallMs, exitCode, cpuMs, maxRssKb, treeRssKb, mainRssKb, machineCpuMs });
+/** A sample as the results keep it: every measured figure, without the log file names. */
+const strip = ({ stdoutFile: _out, stderrFile: _err, ...sample }: Measured): Sample => sample;
 
 async function runCase(ctx: Context, c: BenchCase, inv: LabInventory, ansibleInv: string, runs: number): Promise<CaseRun[]> {
   const size = inv.hosts.length;

@@ -9,7 +9,6 @@ import { tsplayVersion } from '../engine/util/install.js';
 import { EXIT, UsageError } from './exit-codes.js';
 import { printDiagnostics } from './diagnostics-output.js';
 
-
 type Register = (program: Command) => void;
 
 /**

@@ -21,7 +21,6 @@ import type { Reporter } from './reporters/reporter.js';
 import { newRunId } from './run-id.js';
 import { runsDirFlag } from './journal-options.js';
 
-
 export interface SessionInit {
   kind: RunKind;
   runsDir: string;

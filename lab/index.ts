@@ -1,5 +1,5 @@
 /** The lab's public surface, for the CLI, tests and benchmarks. */
-export { labPaths, hostPaths, repoRoot, type LabPaths, type HostPaths } from './paths.js';
+export { labPaths, hostPaths, type LabPaths, type HostPaths } from './paths.js';
 export { labUp, labDown, labStart, labStop, labHeat, labPartition, labHeal, parseWorkers, requireRoot, type UpOptions } from './lifecycle.js';
 export { labStatus, formatStatus, type LabStatus, type HostStatus } from './status.js';
 export { parseCelsius, setTemperature, readTemperature } from './thermal.js';

@@ -31,13 +31,8 @@ export interface LabPaths {
   lockFile: string;
 }
 
-/** The repository root. */
-export function repoRoot(): string {
-  return installRoot();
-}
-
 export function labPaths(dir: string | undefined = process.env.TSPLAY_LAB_DIR): LabPaths {
-  const root = repoRoot();
+  const root = installRoot();
   const d = path.resolve(dir && dir.length > 0 ? dir : path.join(root, '.lab'));
   const systemctlPkgDir = path.join(d, 'pkg', 'systemctl');
   return {
