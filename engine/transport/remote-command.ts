@@ -27,6 +27,13 @@ export interface WrapOptions {
    * spares a `rm` per command and lets the wrapper hand its process over to the command.
    */
   keepPidFile?: boolean;
+  /**
+   * The wrapper runs in a subshell of the long-lived shell on a host with /proc and util-linux
+   * setsid (with keepPidFile): an argv command is then started by `exec setsid` from that subshell,
+   * without a /bin/sh of its own in between. One exec fewer per command, which is most of what a
+   * short check costs on the host. See directArgv for how kills stay sound.
+   */
+  direct?: boolean;
 }
 
 /** The variable that marks every process of one exec (see WrapOptions.execId). */
@@ -54,6 +61,7 @@ function execArgv(argv: readonly string[]): string {
 export function wrapCommand(command: Command, opts: WrapOptions): string {
   if (!/^[0-9a-f]+$/.test(opts.execId)) throw new TypeError(`exec: bad exec id ${JSON.stringify(opts.execId)}`);
   const f = shellQuote(opts.pidFile);
+  if (opts.direct && opts.keepPidFile && opts.setsid && typeof command !== 'string') return directArgv(command, opts);
   const lines = [
     // With setsid, fd 2 of the wrapper is /dev/null (it reports our own kills) and the real
     // stderr waits on fd 3.
@@ -85,6 +93,33 @@ export function wrapCommand(command: Command, opts: WrapOptions): string {
 }
 
 /**
+ * An argv command run straight from the long-lived shell's subshell. The subshell learns its own
+ * pid from /proc/self/stat (a subshell's `$$` is the shell's), claims the pid file with it and the
+ * shell's pid, exports the exec id and execs `setsid` with the argv: setsid makes it the leader of
+ * a new session and group with that same pid (a subshell never leads a group, so setsid does not
+ * fork), then execs the command, which keeps the pid. The pid file thus names the group before the
+ * group exists; killGroupScript kills the subshell itself in that short window, after checking that
+ * the process is still the shell's child and leads no group (so a pid reused since is left alone).
+ * A command that cannot be executed exits 127 (not found) or 126, with setsid's message on stderr.
+ */
+function directArgv(argv: readonly string[], opts: WrapOptions): string {
+  execArgv(argv); // the same check of an empty argv
+  const f = shellQuote(opts.pidFile);
+  const lines = [
+    `read -r p _ </proc/self/stat`,
+    `set -C; { echo "$p $$" >${f}; } 2>/dev/null || { rm -f ${f}; echo "tsplay: not started: cannot create ${opts.pidFile} (stopped before it started, or /tmp is not writable)" >&2; exit 125; }; set +C`,
+    `export ${EXEC_ID_VAR}=${opts.execId}`,
+  ];
+  if (opts.cwd !== undefined) lines.push(`cd -- ${shellQuote(opts.cwd)} || exit 1`);
+  for (const [name, value] of Object.entries(opts.env ?? {})) {
+    if (!ENV_NAME.test(name)) throw new TypeError(`exec: invalid environment variable name ${JSON.stringify(name)}`);
+    lines.push(`export ${name}=${shellQuote(value)}`);
+  }
+  lines.push(`exec setsid ${argv.map(shellQuote).join(' ')}`);
+  return lines.join('\n');
+}
+
+/**
  * Stops everything one exec started: its process group (from `pidFile`) and every process whose
  * environment carries its exec id (those that left the group). TERM, then KILL for whatever is
  * left after ~0.6 s, so an interrupted tsplay can exit within 2 s. Without /proc only the group
@@ -102,9 +137,11 @@ export function killGroupScript(pidFile: string, execId: string): string {
     `pg=; claimed=; if (set -C; : >${f}) 2>/dev/null; then claimed=1; else`,
     // Taken by the wrapper, which may be between creating it and writing its pid.
     `  i=0; while [ ! -s ${f} ] && [ $i -lt 20 ]; do sleep 0.05; i=$((i+1)); done`,
-    `  pg=$(cat ${f} 2>/dev/null)`,
+    // "PGID", or "PID SHELLPID" from a direct command (directArgv), whose group may not exist yet.
+    `  { read -r pg psh <${f}; } 2>/dev/null`,
     `fi`,
     `case $pg in *[!0-9]*) pg=;; esac`,
+    `case $psh in *[!0-9]*) psh=;; esac`,
     // The pid file goes only once the group has been dealt with: a kill cut short (its session
     // dropped) leaves it for the operator. A claim stays, to turn a late wrapper away.
     `done_() { [ -n "$claimed" ] || rm -f ${f}; exit 0; }`,
@@ -112,8 +149,11 @@ export function killGroupScript(pidFile: string, execId: string): string {
     // SSH_ORIGINAL_COMMAND under ForceCommand holds this very script) does not count. Zombies have
     // an empty environ, so only live processes match.
     `tagged() { grep -l -a -z -x -F -e '${EXEC_ID_VAR}=${execId}' /proc/[0-9]*/environ 2>/dev/null | sed -n 's#^/proc/\\([0-9]*\\)/environ$#\\1#p'; }`,
-    `send() { [ -n "$pg" ] && kill -s $1 -- -$pg 2>/dev/null; t=$(tagged); [ -n "$t" ] && kill -s $1 $t 2>/dev/null; return 0; }`,
-    `alive() { { [ -n "$pg" ] && kill -s 0 -- -$pg 2>/dev/null; } || [ -n "$(tagged)" ]; }`,
+    // A direct command between claiming its pid file and setsid: still the shell's child, no group
+    // of its own yet. Fields 4 and 5 of /proc/PID/stat (after the command name) are ppid and pgrp.
+    `unformed() { [ -n "$psh" ] || return 1; st=$(cat /proc/$pg/stat 2>/dev/null) || return 1; set -- \${st##*) }; [ "$2" = "$psh" ] && [ "$3" != "$pg" ]; }`,
+    `send() { [ -n "$pg" ] && kill -s $1 -- -$pg 2>/dev/null; unformed && kill -s $1 $pg 2>/dev/null; t=$(tagged); [ -n "$t" ] && kill -s $1 $t 2>/dev/null; return 0; }`,
+    `alive() { { [ -n "$pg" ] && kill -s 0 -- -$pg 2>/dev/null; } || unformed || [ -n "$(tagged)" ]; }`,
     `alive || done_`,
     `send TERM`,
     `i=0; while alive && [ $i -lt 12 ]; do sleep 0.05; i=$((i+1)); done`,
@@ -121,8 +161,11 @@ export function killGroupScript(pidFile: string, execId: string): string {
   ].join('\n');
 }
 
-/** Probes for util-linux `setsid -w` (busybox's setsid has no -w). */
-export const SETSID_PROBE = 'setsid -w true >/dev/null 2>&1';
+/**
+ * Probes for util-linux `setsid`, which has -w (busybox's has neither -w nor --version). One exec:
+ * the probe runs once per host, and every exec counts on a host driving a build.
+ */
+export const SETSID_PROBE = 'setsid --version >/dev/null 2>&1';
 
 /**
  * Writes stdin to a temp file next to `target`, sets its mode, renames it over `target`.

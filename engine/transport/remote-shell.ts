@@ -26,14 +26,15 @@ export interface ShellChannel {
 }
 
 /**
- * Text of the shell. Its first line of output says whether util-linux `setsid -w` exists and names
- * the private directory (0700) that holds its commands' pid files, removed when the shell ends.
+ * Text of the shell. Its first line of output says whether util-linux `setsid -w` exists and /proc
+ * is there, and names the private directory (0700) that holds its commands' pid files, removed when the shell ends.
  */
 export const REMOTE_SHELL_SCRIPT = [
   `d=$(mktemp -d /tmp/.tsplay-shell-XXXXXX) || exit 1`,
   `trap 'rm -rf "$d"' EXIT; trap 'exit 129' HUP; trap 'exit 143' TERM; trap 'exit 141' PIPE`,
   `if ${SETSID_PROBE}; then s=setsid; else s=nosetsid; fi`,
-  `echo "tsplay-shell $s $d"`,
+  `if [ -r /proc/self/stat ]; then p=proc; else p=noproc; fi`,
+  `echo "tsplay-shell $s $p $d"`,
   `while IFS= read -r h; do`,
   `  t=\${h%% *}; n=\${h#* }; c=`,
   `  while [ "$n" -gt 0 ] && IFS= read -r l; do c="$c$l`,
@@ -44,7 +45,7 @@ export const REMOTE_SHELL_SCRIPT = [
   `done`,
 ].join('\n');
 
-const HELLO = /^tsplay-shell (setsid|nosetsid) (\/tmp\/\.tsplay-shell-[A-Za-z0-9]+)\n/;
+const HELLO = /^tsplay-shell (setsid|nosetsid) (proc|noproc) (\/tmp\/\.tsplay-shell-[A-Za-z0-9]+)\n/;
 /** The first byte of an end marker: ASCII RS (record separator). */
 const MARK_START = 0x1e;
 
@@ -110,6 +111,8 @@ export class RemoteShell {
     readonly hasSetsid: boolean,
     /** Where its commands' pid files go (WrapOptions.keepPidFile): the shell removes it when it ends. */
     readonly pidDir: string,
+    /** The host has /proc (Linux), so argv commands can be run without a wrapper shell (WrapOptions.direct). */
+    readonly hasProc: boolean,
   ) {
     channel.on('data', (b) => this.running?.stdout.push(b));
     channel.stderr.on('data', (b) => this.running?.stderr.push(b));
@@ -139,7 +142,7 @@ export class RemoteShell {
         seen += b.toString('latin1');
         const m = HELLO.exec(seen);
         if (m) {
-          const shell = new RemoteShell(channel, m[1] === 'setsid', m[2]!);
+          const shell = new RemoteShell(channel, m[1] === 'setsid', m[3]!, m[2] === 'proc');
           finish(() => resolve(shell));
         } else if (seen.includes('\n') || seen.length > 200) {
           finish(() => reject(new Error(`the remote shell said ${JSON.stringify(seen.slice(0, 200))}`)));

@@ -186,8 +186,8 @@ export class SshTransport implements Transport {
   async exec(command: Command, opts: ExecOptions = {}): Promise<ExecResult> {
     const execId = randomBytes(8).toString('hex');
     const channelPidFile = `/tmp/.tsplay-${execId}.pgid`;
-    const build = (pidFile: string, setsid: boolean, keepPidFile = false): string =>
-      wrapCommand(command, { env: opts.env, cwd: opts.cwd, pidFile, execId, setsid, keepPidFile });
+    const build = (pidFile: string, setsid: boolean, keepPidFile = false, direct = false): string =>
+      wrapCommand(command, { env: opts.env, cwd: opts.cwd, pidFile, execId, setsid, keepPidFile, direct });
     // Built before connecting so a bad env name fails without touching the host.
     build(channelPidFile, false);
     if (opts.signal?.aborted) return stoppedResult('abort', '', '');
@@ -207,7 +207,7 @@ export class SshTransport implements Transport {
       let outcome: RunOutcome;
       if (shell) {
         const pidFile = `${shell.pidDir}/${execId}.pgid`;
-        outcome = await this.runInShell(ssh, shell, build(pidFile, true, true), io, { signal: stop.signal, pidFile, execId });
+        outcome = await this.runInShell(ssh, shell, build(pidFile, true, true, shell.hasProc), io, { signal: stop.signal, pidFile, execId });
       } else {
         release = await this.channels.acquire(stop.signal);
         outcome = await this.run(ssh, build(channelPidFile, this.hasSetsid), io, { signal: stop.signal, pidFile: channelPidFile, execId });

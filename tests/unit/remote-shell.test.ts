@@ -2,11 +2,16 @@
  * The long-lived remote shell's framing, against the real script run by a local /bin/sh (the same
  * dash a Debian host runs it with) through a pipe standing in for the SSH channel: output passes
  * byte for byte and as it arrives, markers split across chunks are found, output that looks like a
- * marker does not end a command, and a shell that dies mid-command is reported.
+ * marker does not end a command, and a shell that dies mid-command is reported. Also the argv commands
+ * it runs without a wrapper shell, and the kill script's part in them.
  */
-import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
-import { existsSync, statSync } from 'node:fs';
+import { spawn, spawnSync, type ChildProcessWithoutNullStreams } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { existsSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { EventEmitter } from 'node:events';
+import os from 'node:os';
+import path from 'node:path';
+import { killGroupScript, wrapCommand } from '../../engine/transport/remote-command.js';
 import { REMOTE_SHELL_SCRIPT, RemoteShell, ShellGoneError, type ShellChannel } from '../../engine/transport/remote-shell.js';
 
 /** A ShellChannel over a local `sh -c REMOTE_SHELL_SCRIPT`; `split` re-chunks stdout byte by byte. */
@@ -55,10 +60,11 @@ async function start(opts: { split?: boolean } = {}): Promise<RemoteShell> {
   return shell;
 }
 
-test('the greeting says whether setsid -w exists and names a private pid directory, removed when the shell ends', async () => {
+test('the greeting says whether setsid -w and /proc exist and names a private pid directory, removed when the shell ends', async () => {
   const { channel, child } = localChannel();
   const shell = await RemoteShell.start(channel, 5000);
   expect(shell.hasSetsid).toBe(true); // util-linux is installed here
+  expect(shell.hasProc).toBe(true);
   expect(shell.idle).toBe(true);
   expect(shell.pidDir).toMatch(/^\/tmp\/\.tsplay-shell-[A-Za-z0-9]+$/);
   expect(statSync(shell.pidDir).mode & 0o777).toBe(0o700);
@@ -116,3 +122,89 @@ test('a shell that dies under a command rejects it with ShellGoneError and is no
   expect(shell.idle).toBe(false);
   expect(shell.alive).toBe(false);
 });
+
+describe('argv commands run straight from the shell (WrapOptions.direct)', () => {
+  const wrap = (shell: RemoteShell, argv: string[], extra: { cwd?: string; env?: Record<string, string> } = {}): { script: string; pidFile: string; execId: string } => {
+    const execId = randomBytes(8).toString('hex');
+    const pidFile = `${shell.pidDir}/${execId}.pgid`;
+    return { script: wrapCommand(argv, { ...extra, pidFile, execId, setsid: true, keepPidFile: true, direct: true }), pidFile, execId };
+  };
+  const killLocally = (pidFile: string, execId: string): number => spawnSync('/bin/sh', ['-c', killGroupScript(pidFile, execId)]).status ?? -1;
+
+  test('no wrapper shell: the command leads its own group with the pid the pid file names', async () => {
+    const shell = await start();
+    expect(shell.hasProc).toBe(true);
+    // awk reads its own stat: pid, then ppid and pgrp after the command name.
+    const w = wrap(shell, ['awk', '{ sub(/.*\\) /, ""); print $2, $3 }', '/proc/self/stat']);
+    expect(w.script).not.toMatch(/\/bin\/sh|eval/);
+    const r = await collect(shell, w.script);
+    expect(r.rc).toBe(0);
+    const [ppid, pgrp] = r.out.toString().trim().split(' ');
+    const [pid, shellPid] = readFileSync(w.pidFile, 'utf8').trim().split(' ');
+    expect(pgrp).toBe(pid); // the group leader is the command itself, under the pid the file gave
+    expect(ppid).toBe(shellPid); // and no shell sits between it and the long-lived shell
+  });
+
+  test('exit status, cwd, env and the exec id reach the command; a missing program is 127', async () => {
+    const shell = await start();
+    expect((await collect(shell, wrap(shell, ['sh', '-c', 'exit 3']).script)).rc).toBe(3);
+    const w = wrap(shell, ['sh', '-c', 'echo "$(pwd) $GREETING $TSPLAY_EXEC_ID"'], { cwd: '/usr', env: { GREETING: "it's me" } });
+    expect((await collect(shell, w.script)).out.toString()).toBe(`/usr it's me ${w.execId}\n`);
+    const missing = await collect(shell, wrap(shell, ['tsplay-no-such-program', '--x']).script);
+    expect(missing.rc).toBe(127);
+    expect(missing.err.toString()).toMatch(/tsplay-no-such-program: No such file or directory/);
+    expect((await collect(shell, wrap(shell, ['sh', '-c', 'exit 0'], { cwd: '/tsplay-no-such-dir' }).script)).rc).toBe(1);
+  });
+
+  test('a kill reaches the whole group of a running direct command', async () => {
+    const shell = await start();
+    const w = wrap(shell, ['sh', '-c', 'sleep 4251 & sleep 4252; echo never']);
+    const running = collect(shell, w.script);
+    await waitFor(() => existsSync(w.pidFile) && pgrepCount('sleep 425[12]') === 2);
+    expect(killLocally(w.pidFile, w.execId)).toBe(0);
+    const r = await running;
+    expect(r.rc).toBe(143);
+    expect(r.out.toString()).toBe('');
+    await waitFor(() => pgrepCount('sleep 425[12]') === 0);
+  });
+
+  test('a kill that comes before setsid kills the subshell itself, and never a process that is not the shell\'s child', async () => {
+    // The window between claiming the pid file and setsid, held open: the subshell writes the pid
+    // file as directArgv does, then sleeps without leading a group.
+    const dir = mkdtempSync(path.join(os.tmpdir(), 'tsplay-direct-'));
+    const f = path.join(dir, 'x.pgid');
+    const shellProc = spawn('/bin/sh', ['-c', `(read -r p _ </proc/self/stat; echo "$p $$" >${f}; exec sleep 4253) & wait`], { detached: true });
+    try {
+      await waitFor(() => existsSync(f) && readFileSync(f, 'utf8').includes(' ') && pgrepCount('sleep 4253') === 1);
+      const [pid, shellPid] = readFileSync(f, 'utf8').trim().split(' ');
+      expect(shellPid).toBe(String(shellProc.pid));
+      // A pid file whose shell is not the process's parent (the pid was reused): left alone.
+      writeFileSync(f, `${pid} ${process.pid}\n`);
+      expect(killLocally(f, 'ab12')).toBe(0);
+      expect(pgrepCount('sleep 4253')).toBe(1);
+      writeFileSync(f, `${pid} ${shellPid}\n`);
+      expect(killLocally(f, 'ab12')).toBe(0);
+      await waitFor(() => pgrepCount('sleep 4253') === 0);
+    } finally {
+      try {
+        process.kill(-shellProc.pid!, 'SIGKILL');
+      } catch {
+        // gone
+      }
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
+
+function pgrepCount(pattern: string): number {
+  const r = spawnSync('pgrep', ['-c', '-f', `^${pattern}$`], { encoding: 'utf8' });
+  return Number.parseInt(r.stdout.trim() || '0', 10);
+}
+
+async function waitFor(cond: () => boolean, ms = 5000): Promise<void> {
+  const until = Date.now() + ms;
+  while (!cond()) {
+    if (Date.now() > until) throw new Error('timed out waiting');
+    await new Promise((r) => setTimeout(r, 20));
+  }
+}
