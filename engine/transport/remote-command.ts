@@ -74,11 +74,7 @@ export function wrapCommand(command: Command, opts: WrapOptions): string {
     `trap 'rm -f ${f}; exit 143' TERM; trap 'rm -f ${f}; exit 129' HUP; trap 'rm -f ${f}; exit 141' PIPE`,
     `export ${EXEC_ID_VAR}=${opts.execId}`,
   ];
-  if (opts.cwd !== undefined) lines.push(`cd -- ${shellQuote(opts.cwd)} || exit 1`);
-  for (const [name, value] of Object.entries(opts.env ?? {})) {
-    if (!ENV_NAME.test(name)) throw new TypeError(`exec: invalid environment variable name ${JSON.stringify(name)}`);
-    lines.push(`export ${name}=${shellQuote(value)}`);
-  }
+  lines.push(...cwdAndEnv(opts));
   if (opts.keepPidFile) {
     // Nothing to do afterwards: the command takes over the wrapper's process (same pid, group and
     // exit status). A string is evaluated by this very shell, as `/bin/sh -c` would; argv goes
@@ -110,13 +106,18 @@ function directArgv(argv: readonly string[], opts: WrapOptions): string {
     `set -C; { echo "$p $$" >${f}; } 2>/dev/null || { rm -f ${f}; echo "tsplay: not started: cannot create ${opts.pidFile} (stopped before it started, or /tmp is not writable)" >&2; exit 125; }; set +C`,
     `export ${EXEC_ID_VAR}=${opts.execId}`,
   ];
-  if (opts.cwd !== undefined) lines.push(`cd -- ${shellQuote(opts.cwd)} || exit 1`);
+  lines.push(...cwdAndEnv(opts), `exec setsid ${argv.map(shellQuote).join(' ')}`);
+  return lines.join('\n');
+}
+
+/** The `cd` into opts.cwd and an export per opts.env variable, values quoted. */
+function cwdAndEnv(opts: WrapOptions): string[] {
+  const lines = opts.cwd === undefined ? [] : [`cd -- ${shellQuote(opts.cwd)} || exit 1`];
   for (const [name, value] of Object.entries(opts.env ?? {})) {
     if (!ENV_NAME.test(name)) throw new TypeError(`exec: invalid environment variable name ${JSON.stringify(name)}`);
     lines.push(`export ${name}=${shellQuote(value)}`);
   }
-  lines.push(`exec setsid ${argv.map(shellQuote).join(' ')}`);
-  return lines.join('\n');
+  return lines;
 }
 
 /**
