@@ -27,7 +27,8 @@ export interface ShellChannel {
 
 /**
  * Text of the shell. Its first line of output says whether util-linux `setsid -w` exists and /proc
- * is there, and names the private directory (0700) that holds its commands' pid files, removed when the shell ends.
+ * is there, and names the private directory (0700) that holds its commands' pid files, removed
+ * when the shell ends.
  */
 export const REMOTE_SHELL_SCRIPT = [
   `d=$(mktemp -d /tmp/.tsplay-shell-XXXXXX) || exit 1`,
