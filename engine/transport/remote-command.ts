@@ -102,7 +102,8 @@ function directArgv(argv: readonly string[], opts: WrapOptions): string {
   execArgv(argv); // the same check of an empty argv
   const f = shellQuote(opts.pidFile);
   const lines = [
-    `read -r p _ </proc/self/stat`,
+    // Never an empty pid: the file would then name the shell's own group.
+    `{ read -r p _ </proc/self/stat && [ -n "$p" ]; } 2>/dev/null || { echo "tsplay: not started: cannot read /proc/self/stat" >&2; exit 125; }`,
     `set -C; { echo "$p $$" >${f}; } 2>/dev/null || { rm -f ${f}; echo "tsplay: not started: cannot create ${opts.pidFile} (stopped before it started, or /tmp is not writable)" >&2; exit 125; }; set +C`,
     `export ${EXEC_ID_VAR}=${opts.execId}`,
   ];

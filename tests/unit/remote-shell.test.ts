@@ -156,6 +156,17 @@ describe('argv commands run straight from the shell (WrapOptions.direct)', () =>
     expect((await collect(shell, wrap(shell, ['sh', '-c', 'exit 0'], { cwd: '/tsplay-no-such-dir' }).script)).rc).toBe(1);
   });
 
+  test('a subshell that cannot read its pid does not start (an empty pid would name the shell\'s own group)', async () => {
+    const shell = await start();
+    const marker = path.join(os.tmpdir(), `tsplay-direct-${randomBytes(4).toString('hex')}`);
+    const w = wrap(shell, ['touch', marker]);
+    const r = await collect(shell, w.script.replace('/proc/self/stat', '/proc/self/tsplay-no-such-file'));
+    expect(r.rc).toBe(125);
+    expect(r.err.toString()).toMatch(/not started: cannot read \/proc\/self\/stat/);
+    expect(existsSync(w.pidFile)).toBe(false);
+    expect(existsSync(marker)).toBe(false);
+  });
+
   test('a kill reaches the whole group of a running direct command', async () => {
     const shell = await start();
     const w = wrap(shell, ['sh', '-c', 'sleep 4251 & sleep 4252; echo never']);
