@@ -50,8 +50,13 @@ export function commandLine(command: Command): string {
 
 /** `exec` and the argv words, each quoted: argv[0] is always looked up as a program. */
 function execArgv(argv: readonly string[]): string {
+  return `exec ${argvWords(argv)}`;
+}
+
+/** The argv words, each quoted; an empty argv is refused. */
+function argvWords(argv: readonly string[]): string {
   if (argv.length === 0) throw new TypeError('exec: the argv array is empty');
-  return `exec ${argv.map(shellQuote).join(' ')}`;
+  return argv.map(shellQuote).join(' ');
 }
 
 /**
@@ -60,8 +65,8 @@ function execArgv(argv: readonly string[]): string {
  */
 export function wrapCommand(command: Command, opts: WrapOptions): string {
   if (!/^[0-9a-f]+$/.test(opts.execId)) throw new TypeError(`exec: bad exec id ${JSON.stringify(opts.execId)}`);
-  const f = shellQuote(opts.pidFile);
   if (opts.direct && opts.keepPidFile && opts.setsid && typeof command !== 'string') return directArgv(command, opts);
+  const f = shellQuote(opts.pidFile);
   const lines = [
     // With setsid, fd 2 of the wrapper is /dev/null (it reports our own kills) and the real
     // stderr waits on fd 3.
@@ -99,7 +104,6 @@ export function wrapCommand(command: Command, opts: WrapOptions): string {
  * A command that cannot be executed exits 127 (not found) or 126, with setsid's message on stderr.
  */
 function directArgv(argv: readonly string[], opts: WrapOptions): string {
-  execArgv(argv); // the same check of an empty argv
   const f = shellQuote(opts.pidFile);
   const lines = [
     // Never an empty pid: the file would then name the shell's own group.
@@ -107,7 +111,7 @@ function directArgv(argv: readonly string[], opts: WrapOptions): string {
     `set -C; { echo "$p $$" >${f}; } 2>/dev/null || { rm -f ${f}; echo "tsplay: not started: cannot create ${opts.pidFile} (stopped before it started, or /tmp is not writable)" >&2; exit 125; }; set +C`,
     `export ${EXEC_ID_VAR}=${opts.execId}`,
   ];
-  lines.push(...cwdAndEnv(opts), `exec setsid ${argv.map(shellQuote).join(' ')}`);
+  lines.push(...cwdAndEnv(opts), `exec setsid ${argvWords(argv)}`);
   return lines.join('\n');
 }
 
