@@ -43,6 +43,26 @@ function nativeAddons(outdir: string): Plugin {
   };
 }
 
+/**
+ * node-ssh uses one export of ssh2, its Client (`new ssh2.Client()`), but ssh2's index also loads
+ * its server, key generator, agents and HTTP(S) agents, and with them Node's http, https, tls and
+ * zlib: ~15 ms of every run's start for code a run never calls. node-ssh's `import 'ssh2'` gets a
+ * module holding only the client.
+ */
+const ssh2ClientOnly: Plugin = {
+  name: 'ssh2-client-only',
+  setup(b) {
+    b.onResolve({ filter: /^ssh2$/ }, (args) =>
+      /[\\/]node_modules[\\/]node-ssh[\\/]/.test(args.importer) ? { path: 'ssh2', namespace: 'ssh2-client-only' } : undefined,
+    );
+    b.onLoad({ filter: /.*/, namespace: 'ssh2-client-only' }, () => ({
+      contents: "module.exports = { Client: require('ssh2/lib/client.js') };",
+      resolveDir: installRoot(),
+      loader: 'js',
+    }));
+  },
+};
+
 /** `import … from 'node:x'` becomes a CommonJS module of the bundle holding `require('node:x')`. */
 const builtinsByRequire: Plugin = {
   name: 'builtins-by-require',
@@ -69,7 +89,7 @@ export async function bundle(root = installRoot()): Promise<string> {
     platform: 'node',
     target: 'node20',
     external: EXTERNAL,
-    plugins: [builtinsByRequire, nativeAddons(outdir)],
+    plugins: [ssh2ClientOnly, builtinsByRequire, nativeAddons(outdir)],
     // CommonJS dependencies call require(), which an ES module lacks, so each chunk makes its own;
     // some also look for files beside themselves (ssh2's poly1305 asks for its directory).
     banner: {

@@ -2,6 +2,7 @@
  * The CLI bundle (build/bundle.ts) as `npm run build` leaves it in dist/bundle: what bin/tsplay.js
  * starts. The CLI tests run it against real hosts; this checks what they would not notice.
  */
+import { spawnSync } from 'node:child_process';
 import { readdirSync, readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import path from 'node:path';
@@ -28,4 +29,19 @@ test("ssh2's native crypto binding is required from where npm built it, relative
   expect(withBinding).toHaveLength(1);
   const spec = /require\("([^"]*sshcrypto\.node)"\)/.exec(text(withBinding[0]!))![1]!;
   expect(path.resolve(dir, spec)).toBe(path.join(path.dirname(createRequire(import.meta.url).resolve('ssh2/package.json')), 'lib', 'protocol', 'crypto', 'build', 'Release', 'sshcrypto.node'));
+});
+
+test("node-ssh gets ssh2's client alone: loading the connection chunk loads no http, https, tls or ssh2 server", () => {
+  const withNodeSsh = chunks.filter((f) => /^var NodeSSH = class/m.test(text(f)));
+  expect(withNodeSsh).toHaveLength(1);
+  const probe = `import(${JSON.stringify(path.join(dir, withNodeSsh[0]!))}).then((m) => {
+    const loaded = process.moduleLoadList.filter((x) => /^NativeModule (https?|tls|_tls_wrap)$/.test(x));
+    const ssh = m.NodeSSH;
+    process.stdout.write(JSON.stringify({ loaded, nodeSsh: typeof ssh, client: typeof new ssh().connect }));
+  })`;
+  const r = spawnSync(process.execPath, ['--input-type=module', '-e', probe], { encoding: 'utf8' });
+  expect(r.stderr).toBe('');
+  expect(JSON.parse(r.stdout)).toEqual({ loaded: [], nodeSsh: 'function', client: 'function' });
+  // The ssh2 server and its HTTP agents are not in the bundle at all.
+  for (const f of chunks) expect({ f, agents: text(f).includes('SSHTTPSAgent') }).toEqual({ f, agents: false });
 });
