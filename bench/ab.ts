@@ -5,7 +5,7 @@
  *
  *   node dist/bench/ab.js --build /tmp/before --build . --runs 15 -- check -i inv.yml play.yml
  */
-import { mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
@@ -19,6 +19,12 @@ interface Side {
   cpu: number[];
   rss: number[];
   failed: number;
+}
+
+/** bin/tsplay, or bin/tsplay.js in a checkout from before the snapshot launcher. */
+function launcher(repo: string): string {
+  const sh = path.join(repo, 'bin', 'tsplay');
+  return existsSync(sh) ? sh : path.join(repo, 'bin', 'tsplay.js');
 }
 
 async function main(): Promise<void> {
@@ -37,7 +43,7 @@ async function main(): Promise<void> {
   for (let round = 0; round <= runs; round++) {
     const order = sides.map((_, i) => sides[(i + round) % sides.length]!);
     for (const side of order) {
-      const m = await measure([path.join(side.repo, 'bin', 'tsplay.js'), ...positionals], {
+      const m = await measure([launcher(side.repo), ...positionals], {
         cwd: process.cwd(),
         env: { ...process.env, NO_COLOR: '1' },
         logBase: path.join(logs, `${side.name}-${round}`),

@@ -38,7 +38,7 @@ export const workersFor = (hosts: number): number => hosts - 2;
 /** `tsplay lab up --workers N` with this repository's CLI; throws with its output when it fails. */
 export function labUp(paths: LabPaths, workers: number, log: (m: string) => void): void {
   log(`lab up --workers ${workers} (${hostsFor(workers)} hosts)…`);
-  const r = spawnSync(process.execPath, [paths.tsplayBin, 'lab', 'up', '--take-over', '--workers', String(workers)], {
+  const r = spawnSync(paths.tsplayBin, ['lab', 'up', '--take-over', '--workers', String(workers)], {
     encoding: 'utf8',
     env: { ...process.env, TSPLAY_LAB_DIR: paths.dir, NO_COLOR: '1' },
     timeout: 900_000,

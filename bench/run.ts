@@ -125,8 +125,8 @@ interface ToolCommand {
 }
 
 /**
- * tsplay is run as an operator runs it, through bin/tsplay.js's `#!` line (which sets its V8 flags),
- * not as `node bin/tsplay.js`.
+ * tsplay is run as an operator runs it, as bin/tsplay (package.json `bin`: node started from the
+ * start-up snapshot, with tsplay's V8 flags), not as `node bin/tsplay.js`.
  */
 interface Context {
   repo: string;

@@ -31,7 +31,7 @@ export const EXTERNAL = ['cpu-features'];
  * relative to the chunk (each chunk's require() resolves from its own place). Without the binding
  * ssh2 falls back to its JavaScript ciphers, bundled or not.
  */
-function nativeAddons(outdir: string): Plugin {
+export function nativeAddons(outdir: string): Plugin {
   return {
     name: 'native-addons',
     setup(b) {
@@ -49,7 +49,7 @@ function nativeAddons(outdir: string): Plugin {
  * zlib: ~15 ms of every run's start for code a run never calls. node-ssh's `import 'ssh2'` gets a
  * module holding only the client.
  */
-const ssh2ClientOnly: Plugin = {
+export const ssh2ClientOnly: Plugin = {
   name: 'ssh2-client-only',
   setup(b) {
     b.onResolve({ filter: /^ssh2$/ }, (args) =>

@@ -14,5 +14,5 @@ if ! dpkg-query -W -f='${Status}' linux-source-6.1 2>/dev/null | grep -q 'instal
   echo "lab/demo.sh: apt-get install linux-source-6.1 (the kernel tree the build uses)"
   DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends linux-source-6.1 >/dev/null
 fi
-node bin/tsplay.js lab up --take-over
-exec node bin/tsplay.js lifecycle -i .lab/inventory.yml "$@"
+bin/tsplay lab up --take-over
+exec bin/tsplay lifecycle -i .lab/inventory.yml "$@"

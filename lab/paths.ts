@@ -5,7 +5,7 @@ import { installRoot } from '../engine/util/install.js';
 export interface LabPaths {
   /** The lab state dir: env TSPLAY_LAB_DIR, default `<repo>/.lab`. */
   dir: string;
-  /** The repository root (where bin/tsplay.js is). */
+  /** The repository root (where bin/tsplay is). */
   repoRoot: string;
   /** The CLI launcher used in `power_on` commands. */
   tsplayBin: string;
@@ -38,7 +38,7 @@ export function labPaths(dir: string | undefined = process.env.TSPLAY_LAB_DIR): 
   return {
     dir: d,
     repoRoot: root,
-    tsplayBin: path.join(root, 'bin', 'tsplay.js'),
+    tsplayBin: path.join(root, 'bin', 'tsplay'),
     privateKey: path.join(d, 'id_ed25519'),
     publicKey: path.join(d, 'id_ed25519.pub'),
     authorizedKeys: path.join(d, 'authorized_keys'),

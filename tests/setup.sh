@@ -10,7 +10,7 @@ if [ "$(id -u)" -ne 0 ]; then
 fi
 
 PACKAGES=(
-  openssh-server openssh-client iproute2 util-linux procps psmisc python3
+  openssh-server openssh-client iproute2 util-linux procps psmisc python3 strace
   make gcc libc6-dev distcc distcc-pump
   bc flex bison libelf-dev libssl-dev xz-utils
   chromium

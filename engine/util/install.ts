@@ -39,3 +39,11 @@ export function installRoot(): string {
 export function tsplayVersion(): string {
   return find().version;
 }
+
+/**
+ * Forgets what find() found. For the start-up snapshot (cli/snapshot-entry.ts): the snapshot is
+ * written where it was built, but the installation it starts may since have moved.
+ */
+export function forgetInstallRoot(): void {
+  installed = undefined;
+}

@@ -36,7 +36,10 @@ export function schemaKey(schema: object): string {
   return 'v_' + createHash('sha1').update(JSON.stringify(schema)).digest('hex');
 }
 
-const require = createRequire(import.meta.url);
+// Made on first use, not when this module loads: the start-up snapshot (cli/snapshot-entry.ts) holds
+// this module loaded, and a require made while the snapshot was built would resolve from there.
+let requireFn: NodeRequire | undefined;
+const require = (id: string): unknown => (requireFn ??= createRequire(import.meta.url))(id);
 const tables = new Map<Profile, Record<string, ValidateFunction> | null>();
 const ajvs = new Map<Profile, Ajv>();
 const cache = new WeakMap<object, ValidateFunction>();

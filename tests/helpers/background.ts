@@ -19,7 +19,7 @@ export interface Background {
 
 export function startTsplay(args: string[], opts: { timeoutMs?: number; env?: Record<string, string | undefined> } = {}): Background {
   const started = Date.now();
-  const child = spawn(process.execPath, [TSPLAY, ...args], {
+  const child = spawn(TSPLAY, args, {
     cwd: ROOT,
     env: { ...process.env, NO_COLOR: '1', FORCE_COLOR: undefined, ...opts.env },
     stdio: ['ignore', 'pipe', 'pipe'],

@@ -1,4 +1,4 @@
-/** Runs the real CLI (bin/tsplay.js) as a child process, the way an operator would. */
+/** Runs the real CLI (bin/tsplay) as a child process, the way an operator would. */
 import { spawn } from 'node:child_process';
 import { TSPLAY, ROOT } from './paths.js';
 
@@ -24,7 +24,7 @@ export interface CliOptions {
 export function runTsplay(args: string[], opts: CliOptions = {}): Promise<CliResult> {
   const started = Date.now();
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [TSPLAY, ...args], {
+    const child = spawn(TSPLAY, args, {
       cwd: opts.cwd ?? ROOT,
       env: { ...process.env, NO_COLOR: '1', FORCE_COLOR: undefined, ...opts.env },
       stdio: ['pipe', 'pipe', 'pipe'],

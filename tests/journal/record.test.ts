@@ -46,7 +46,7 @@ test('a controller killed with SIGKILL mid-run leaves a journal that runs, repla
 `,
   );
   const before = new Set(ws.runIds());
-  const child = spawn(process.execPath, [TSPLAY, 'run', '-i', ws.inventory, 'kill.yml', '-e', 'nap=25'], { cwd: ws.dir, env: { ...process.env, TSPLAY_RUNS_DIR: ws.runsDir, NO_COLOR: '1' }, stdio: 'ignore' });
+  const child = spawn(TSPLAY, ['run', '-i', ws.inventory, 'kill.yml', '-e', 'nap=25'], { cwd: ws.dir, env: { ...process.env, TSPLAY_RUNS_DIR: ws.runsDir, NO_COLOR: '1' }, stdio: 'ignore' });
   const exited = new Promise<NodeJS.Signals | null>((resolve) => child.on('exit', (_c, sig) => resolve(sig)));
   let id = '';
   await waitFor('the sleep to start on both hosts', () => {

@@ -84,7 +84,7 @@ export async function onHost(inventory: string, host: string, script: string, di
 
 /** A tsplay run in the background, for interrupting it or running two at once. */
 export function startPlay(inventory: string, playbook: string, extra: string[] = []) {
-  const child = spawn(process.execPath, [TSPLAY, 'run', '-i', inventory, playbook, '--json', ...extra], {
+  const child = spawn(TSPLAY, ['run', '-i', inventory, playbook, '--json', ...extra], {
     cwd: ROOT,
     env: { ...process.env, NO_COLOR: '1' },
     stdio: ['ignore', 'pipe', 'pipe'],

@@ -91,7 +91,7 @@ export async function play(tasks: object[], o: PlayOptions): Promise<PlayRun> {
 function runWrapped(wrap: string[], args: string[]): Promise<CliResult> {
   const started = Date.now();
   return new Promise((resolve, reject) => {
-    const child = spawn(wrap[0]!, [...wrap.slice(1), process.execPath, TSPLAY, ...args], {
+    const child = spawn(wrap[0]!, [...wrap.slice(1), TSPLAY, ...args], {
       cwd: ROOT,
       env: { ...process.env, NO_COLOR: '1', FORCE_COLOR: undefined },
       stdio: ['ignore', 'pipe', 'pipe'],

@@ -117,7 +117,7 @@ test('--json at -vvv: no secret in any event, no_log results carry no output or 
 
 test('the live listr2 display (a real pty): no secret either', () => {
   // script(1) gives tsplay a terminal, so it picks the listr2 reporter as an operator would see it.
-  const cmd = [process.execPath, TSPLAY, 'run', '-i', inventory, '-vv', '-e', extra, playbook].map((a) => `'${a.replace(/'/g, `'\\''`)}'`).join(' ');
+  const cmd = [TSPLAY, 'run', '-i', inventory, '-vv', '-e', extra, playbook].map((a) => `'${a.replace(/'/g, `'\\''`)}'`).join(' ');
   // A pty from script(1) has no size; give it one, or listr2 wraps every character onto its own line.
   const out = execFileSync('script', ['-qefc', `stty cols 200 rows 50; ${cmd}`, '/dev/null'], {
     encoding: 'utf8',

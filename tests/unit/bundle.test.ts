@@ -6,14 +6,14 @@ import { spawnSync } from 'node:child_process';
 import { readdirSync, readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import path from 'node:path';
-import { ROOT } from '../helpers/paths.js';
+import { ROOT, TSPLAY_JS } from '../helpers/paths.js';
 
 const dir = path.join(ROOT, 'dist', 'bundle');
 const chunks = readdirSync(dir).filter((f) => f.endsWith('.js'));
 const text = (f: string) => readFileSync(path.join(dir, f), 'utf8');
 
 test('bin/tsplay.js starts the bundle', () => {
-  expect(readFileSync(path.join(ROOT, 'bin', 'tsplay.js'), 'utf8')).toContain("import('../dist/bundle/main.js')");
+  expect(readFileSync(TSPLAY_JS, 'utf8')).toContain("import('../dist/bundle/main.js')");
   expect(chunks).toContain('main.js');
 });
 

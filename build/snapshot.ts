@@ -1,0 +1,76 @@
+/**
+ * Build step (`npm run build` runs it after the bundle): tsplay's V8 start-up snapshot, which
+ * bin/tsplay starts node with (cli/snapshot-entry.ts says what it holds and why).
+ *
+ *   dist/snapshot/entry.cjs     cli/snapshot-entry.ts and everything it imports, one CommonJS file
+ *   dist/snapshot/tsplay.blob   the heap after entry.cjs has run under `node --build-snapshot`
+ *   dist/snapshot/node.stamp    the node binary the blob was built by (size, mtime, inode) and the
+ *                               V8 flags it was built with: a blob only loads into the same node
+ *                               with the same flags, so bin/tsplay uses it only when both match
+ *
+ * A snapshot that cannot be built (an unusual platform, a node without --build-snapshot) is not an
+ * error: bin/tsplay then starts tsplay from dist/bundle as bin/tsplay.js does, only slower.
+ */
+import { build } from 'esbuild';
+import { spawnSync } from 'node:child_process';
+import { rmSync, statSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { EXTERNAL, nativeAddons, ssh2ClientOnly } from './bundle.js';
+import { installRoot } from '../engine/util/install.js';
+
+/**
+ * The V8 flags tsplay runs with, as bin/tsplay.js's #! line has them (it says why; a test checks
+ * the two agree); the snapshot is built with them because V8 refuses a blob built under others.
+ */
+export const V8_FLAGS = ['--max-semi-space-size=1', '--no-opt', '--single-threaded-gc'];
+
+/** `size mtime inode` of a file, as `stat -L -c '%s %Y %i'` prints them (bin/tsplay compares the two). */
+export function fileStamp(file: string): string {
+  const st = statSync(file);
+  return `${st.size} ${Math.floor(st.mtimeMs / 1000)} ${st.ino}`;
+}
+
+export async function buildSnapshot(root = installRoot()): Promise<{ blob?: string; problem?: string }> {
+  const outdir = path.join(root, 'dist', 'snapshot');
+  rmSync(outdir, { recursive: true, force: true });
+  const entry = path.join(outdir, 'entry.cjs');
+  await build({
+    entryPoints: [path.join(root, 'dist', 'cli', 'snapshot-entry.js')],
+    outfile: entry,
+    bundle: true,
+    format: 'cjs',
+    platform: 'node',
+    target: 'node20',
+    external: EXTERNAL,
+    plugins: [ssh2ClientOnly, nativeAddons(outdir)],
+    // While the snapshot is built, `require` loads only Node's own modules; snapshot-entry.ts points
+    // these two at the installation when tsplay starts.
+    define: { 'import.meta.url': '__tsplayImportMetaUrl' },
+    banner: {
+      js: [
+        'var __tsplayRequire = require;',
+        'var require = Object.assign((id) => __tsplayRequire(id), { resolve: (id, o) => __tsplayRequire.resolve(id, o) });',
+        "var __tsplayImportMetaUrl = require('node:url').pathToFileURL(__filename).href;",
+      ].join(' '),
+    },
+    logLevel: 'warning',
+    legalComments: 'none',
+  });
+  const blob = path.join(outdir, 'tsplay.blob');
+  // Node warns that some of its modules are "not yet fully verified" in snapshots; the tests run
+  // every command through the blob, so those warnings are kept only for a build that fails.
+  const r = spawnSync(process.execPath, [...V8_FLAGS, '--snapshot-blob', blob, '--build-snapshot', entry], { cwd: outdir, encoding: 'utf8' });
+  if (r.status !== 0) {
+    rmSync(outdir, { recursive: true, force: true });
+    return { problem: `node --build-snapshot exited ${r.status ?? r.signal}: ${(r.stderr || r.error?.message || '').trim().split('\n').slice(-5).join('\n')}` };
+  }
+  writeFileSync(path.join(outdir, 'node.stamp'), `${fileStamp(process.execPath)}\n${V8_FLAGS.join(' ')}\n`);
+  return { blob };
+}
+
+if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {
+  const { blob, problem } = await buildSnapshot();
+  if (blob) process.stdout.write(`built the start-up snapshot → ${blob}\n`);
+  else process.stderr.write(`no start-up snapshot (tsplay starts without one, slower): ${problem}\n`);
+}
