@@ -56,6 +56,11 @@ export async function buildSnapshot(root = installRoot()): Promise<{ blob?: stri
     },
     logLevel: 'warning',
     legalComments: 'none',
+    // The source is part of the snapshot (V8 keeps it to compile functions on first call), and
+    // the bigger the snapshot, the longer node takes to read it in: whitespace and syntax
+    // minified, names kept (stack traces still name functions). 9.2 → 6.7 MB; −6 ms a start.
+    minifyWhitespace: true,
+    minifySyntax: true,
   });
   const blob = path.join(outdir, 'tsplay.blob');
   // Node warns that some of its modules are "not yet fully verified" in snapshots; the tests run
