@@ -11,24 +11,44 @@
  * A snapshot that cannot be built (an unusual platform, a node without --build-snapshot) is not an
  * error: bin/tsplay then starts tsplay from dist/bundle as bin/tsplay.js does, only slower.
  */
-import { build } from 'esbuild';
+import { build, type Plugin } from 'esbuild';
 import { spawnSync } from 'node:child_process';
 import { rmSync, statSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { EXTERNAL, nativeAddons, ssh2ClientOnly } from './bundle.js';
 import { installRoot } from '../engine/util/install.js';
+import { precompiledFile } from '../engine/validate/precompiled.js';
 
 /**
  * The V8 flags tsplay runs with, as bin/tsplay.js's #! line has them (it says why; a test checks
  * the two agree); the snapshot is built with them because V8 refuses a blob built under others.
  */
-export const V8_FLAGS = ['--max-semi-space-size=1', '--no-opt', '--single-threaded-gc'];
+export const V8_FLAGS = ['--max-semi-space-size=2', '--no-opt', '--single-threaded-gc'];
 
 /** `size mtime inode` of a file, as `stat -L -c '%s %Y %i'` prints them (bin/tsplay compares the two). */
 export function fileStamp(file: string): string {
   const st = statSync(file);
   return `${st.size} ${Math.floor(st.mtimeMs / 1000)} ${st.ino}`;
+}
+
+/**
+ * `require('tsplay:precompiled-validators')` in cli/snapshot-entry.ts: this build's
+ * dist/schemas/validators-*.cjs (engine/validate/precompile.ts wrote them just before), bundled.
+ */
+function precompiledValidators(root: string): Plugin {
+  // resolveDir: where the validators' own requires of ajv's runtime are resolved from.
+  return {
+    name: 'precompiled-validators',
+    setup(b) {
+      b.onResolve({ filter: /^tsplay:precompiled-validators$/ }, () => ({ path: 'validators', namespace: 'tsplay-precompiled' }));
+      b.onLoad({ filter: /.*/, namespace: 'tsplay-precompiled' }, () => ({
+        contents: (['check', 'rendered'] as const).map((p) => `exports.${p} = require(${JSON.stringify(precompiledFile(p))});`).join('\n'),
+        resolveDir: root,
+        loader: 'js',
+      }));
+    },
+  };
 }
 
 export async function buildSnapshot(root = installRoot()): Promise<{ blob?: string; problem?: string }> {
@@ -43,7 +63,7 @@ export async function buildSnapshot(root = installRoot()): Promise<{ blob?: stri
     platform: 'node',
     target: 'node20',
     external: EXTERNAL,
-    plugins: [ssh2ClientOnly, nativeAddons(outdir)],
+    plugins: [ssh2ClientOnly, precompiledValidators(root), nativeAddons(outdir)],
     // While the snapshot is built, `require` loads only Node's own modules; snapshot-entry.ts points
     // these two at the installation when tsplay starts.
     define: { 'import.meta.url': '__tsplayImportMetaUrl' },

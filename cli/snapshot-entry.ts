@@ -9,15 +9,17 @@
  *
  * What the snapshot must not hold is anything that belongs to the run rather than the build: no
  * module computes paths, colours or environment at load time (the install root is forgotten below;
- * chalk's levels are chosen per stream when a reporter starts; ajv's precompiled validators and
- * ssh2, with its native binding, are loaded at run time through a real `require`).
+ * chalk's levels are chosen per stream when a reporter starts; ssh2, with its native binding, is
+ * loaded at run time through a real `require`).
  */
 import { readdirSync, readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import v8 from 'node:v8';
+import type { ValidateFunction } from 'ajv';
 import { forgetInstallRoot } from '../engine/util/install.js';
+import { providePrecompiled, type Profile } from '../engine/validate/precompiled.js';
 import { main } from './main.js';
 import { parseYaml } from '../engine/yaml/source.js';
 import { renderTemplate } from '../engine/template/render.js';
@@ -34,6 +36,11 @@ declare let __tsplayImportMetaUrl: string;
 
 /** The shipped playbooks, beside dist/ where the snapshot is built (build/snapshot.ts runs it in dist/snapshot). */
 const PLAYBOOKS = path.resolve('..', '..', 'playbooks');
+
+// The precompiled schema validators of this build (build/snapshot.ts bundles them under this
+// name), loaded once here rather than read and compiled from dist/schemas at every start.
+const bundled = require('tsplay:precompiled-validators') as Record<Profile, Record<string, ValidateFunction>>;
+for (const profile of ['check', 'rendered'] as const) providePrecompiled(profile, bundled[profile]);
 
 // Warm-up: V8 keeps in the snapshot the bytecode of what has run, so the code every run needs
 // first (YAML, templates, expressions) is compiled here rather than at each start (−5 ms for a

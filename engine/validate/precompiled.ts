@@ -44,6 +44,14 @@ const tables = new Map<Profile, Record<string, ValidateFunction> | null>();
 const ajvs = new Map<Profile, Ajv>();
 const cache = new WeakMap<object, ValidateFunction>();
 
+/**
+ * Gives a profile's precompiled validators directly, instead of from precompiledFile(): the
+ * start-up snapshot (cli/snapshot-entry.ts) holds them loaded, from the same build.
+ */
+export function providePrecompiled(profile: Profile, validators: Record<string, ValidateFunction>): void {
+  tables.set(profile, validators);
+}
+
 function table(profile: Profile): Record<string, ValidateFunction> | null {
   if (!tables.has(profile)) {
     let t: Record<string, ValidateFunction> | null;
