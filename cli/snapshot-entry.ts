@@ -4,7 +4,7 @@
  * CLI and the modules of the commands imported below are then loaded, compiled and initialised
  * once, at build time, and written to dist/snapshot/tsplay.blob. bin/tsplay starts node with that
  * blob, and node starts from the heap as it was left here instead of reading, compiling and running
- * ~2 MB of JavaScript: ~40 ms less per start on the bench machine (README, Performance), more on a
+ * ~2 MB of JavaScript: ~50 ms less per start on the bench machine (README, Performance), more on a
  * CM3+.
  *
  * What the snapshot must not hold is anything that belongs to the run rather than the build: no
