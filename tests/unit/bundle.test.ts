@@ -31,7 +31,7 @@ test("ssh2's native crypto binding is required from where npm built it, relative
   expect(path.resolve(dir, spec)).toBe(path.join(path.dirname(createRequire(import.meta.url).resolve('ssh2/package.json')), 'lib', 'protocol', 'crypto', 'build', 'Release', 'sshcrypto.node'));
 });
 
-test("node-ssh gets ssh2's client alone: loading the connection chunk loads no http, https, tls or ssh2 server", () => {
+test("node-ssh gets ssh2's client alone: loading the connection chunk loads no http, https or tls", () => {
   const withNodeSsh = chunks.filter((f) => /^var NodeSSH = class/m.test(text(f)));
   expect(withNodeSsh).toHaveLength(1);
   const probe = `import(${JSON.stringify(path.join(dir, withNodeSsh[0]!))}).then((m) => {
@@ -42,6 +42,7 @@ test("node-ssh gets ssh2's client alone: loading the connection chunk loads no h
   const r = spawnSync(process.execPath, ['--input-type=module', '-e', probe], { encoding: 'utf8' });
   expect(r.stderr).toBe('');
   expect(JSON.parse(r.stdout)).toEqual({ loaded: [], nodeSsh: 'function', client: 'function' });
-  // The ssh2 server and its HTTP agents are not in the bundle at all.
+  // ssh2's HTTP(S) agents are not in the bundle at all, nor in the start-up snapshot's.
   for (const f of chunks) expect({ f, agents: text(f).includes('SSHTTPSAgent') }).toEqual({ f, agents: false });
+  expect(readFileSync(path.join(ROOT, 'dist', 'snapshot', 'entry.cjs'), 'utf8')).not.toContain('SSHTTPSAgent');
 });
