@@ -18,7 +18,7 @@ import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { EXTERNAL, nativeAddons, ssh2ClientOnly } from './bundle.js';
 import { installRoot } from '../engine/util/install.js';
-import { precompiledFile } from '../engine/validate/precompiled.js';
+import { PROFILE_OPTIONS, precompiledFile, type Profile } from '../engine/validate/precompiled.js';
 
 /**
  * The V8 flags tsplay runs with, as bin/tsplay.js's #! line has them (it says why; a test checks
@@ -43,7 +43,7 @@ function precompiledValidators(root: string): Plugin {
     setup(b) {
       b.onResolve({ filter: /^tsplay:precompiled-validators$/ }, () => ({ path: 'validators', namespace: 'tsplay-precompiled' }));
       b.onLoad({ filter: /.*/, namespace: 'tsplay-precompiled' }, () => ({
-        contents: (['check', 'rendered'] as const).map((p) => `exports.${p} = require(${JSON.stringify(precompiledFile(p))});`).join('\n'),
+        contents: (Object.keys(PROFILE_OPTIONS) as Profile[]).map((p) => `exports.${p} = require(${JSON.stringify(precompiledFile(p))});`).join('\n'),
         resolveDir: root,
         loader: 'js',
       }));

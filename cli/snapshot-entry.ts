@@ -40,7 +40,7 @@ const SHIPPED = { playbooks: path.resolve('..', '..', 'playbooks'), inventory: p
 // The precompiled schema validators of this build (build/snapshot.ts bundles them under this
 // name), loaded once here rather than read and compiled from dist/schemas at every start.
 const bundled = require('tsplay:precompiled-validators') as Record<Profile, Record<string, ValidateFunction>>;
-for (const profile of ['check', 'rendered'] as const) providePrecompiled(profile, bundled[profile]);
+for (const [profile, validators] of Object.entries(bundled)) providePrecompiled(profile as Profile, validators);
 
 // Warm-up: V8 keeps in the snapshot the bytecode of what has run, so the code every run needs
 // first is compiled here rather than at each start: everything `tsplay check` does, over the
