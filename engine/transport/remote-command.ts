@@ -95,7 +95,9 @@ export function wrapCommand(command: Command, opts: WrapOptions): string {
 
 /**
  * An argv command run straight from the long-lived shell's subshell. The subshell learns its own
- * pid from /proc/self/stat (a subshell's `$$` is the shell's), claims the pid file with it and the
+ * pid (a subshell's `$$` is the shell's) by changing into /proc/self, which the kernel resolves to
+ * /proc/PID, and back: builtins only, a handful of system calls (dash's `read` of
+ * /proc/self/stat took one per byte, ~300). It claims the pid file with that pid and the
  * shell's pid, exports the exec id and execs `setsid` with the argv: setsid makes it the leader of
  * a new session and group with that same pid (a subshell never leads a group, so setsid does not
  * fork), then execs the command, which keeps the pid. The pid file thus names the group before the
@@ -106,8 +108,10 @@ export function wrapCommand(command: Command, opts: WrapOptions): string {
 function directArgv(argv: readonly string[], opts: WrapOptions): string {
   const f = shellQuote(opts.pidFile);
   const lines = [
-    // Never an empty pid: the file would then name the shell's own group.
-    `{ read -r p _ </proc/self/stat && [ -n "$p" ]; } 2>/dev/null || { echo "tsplay: not started: cannot read /proc/self/stat" >&2; exit 125; }`,
+    // Never an empty pid: the file would then name the shell's own group. `cd` without -P back to
+    // the old directory restores $PWD as it was, symlinks and all.
+    `p=; if cd -P /proc/self >/dev/null 2>&1; then p=\${PWD#/proc/}; cd -- "$OLDPWD" >/dev/null 2>&1 || p=; fi`,
+    `case $p in '' | *[!0-9]*) echo "tsplay: not started: cannot learn its pid from /proc/self (or return to $OLDPWD)" >&2; exit 125;; esac`,
     `set -C; { echo "$p $$" >${f}; } 2>/dev/null || { rm -f ${f}; echo "tsplay: not started: cannot create ${opts.pidFile} (stopped before it started, or /tmp is not writable)" >&2; exit 125; }; set +C`,
     `export ${EXEC_ID_VAR}=${opts.execId}`,
   ];

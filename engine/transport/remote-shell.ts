@@ -6,15 +6,24 @@
  * here when the shell is idle and the command needs no stdin; anything else (stdin, a second
  * command at once on the same host, kills) still gets its own channel.
  *
- * Protocol, all text: the controller writes `TOKEN N\n` and the N lines of the wrapped command
- * (remote-command.ts wrapCommand, which gives the command its own session and process group, its
- * pid file and exec id, so kills work as for a channel exec). The shell runs it in a subshell with
- * stdin from /dev/null and then writes `RS TOKEN RC\n` on stdout and `RS TOKEN\n` on stderr (RS is
- * the byte 0x1e). TOKEN is random per command, so no output can fake an end; everything before
- * the marker is the command's output, byte for byte, passed on as it arrives.
+ * Protocol: the channel runs REMOTE_SHELL_COMMAND, a /bin/sh that reads its script from the
+ * channel, and the controller writes REMOTE_SHELL_SCRIPT (setup and greeting) and then, for each
+ * command, one line of shell: the wrapped command (remote-command.ts wrapCommand, which gives it
+ * its own session and process group, its pid file and exec id, so kills work as for a channel
+ * exec) assigned as one quoted word, evaluated in a subshell with stdin from /dev/null, then
+ * `RS TOKEN RC\n` written on stdout and `RS TOKEN\n` on stderr (RS is the byte 0x1e). TOKEN is
+ * random per command, so no output can fake an end; everything before the marker is the
+ * command's output, byte for byte, passed on as it arrives.
+ *
+ * The shell parses what it reads (dash reads its input in blocks), rather than a loop of `read`:
+ * dash's `read` takes one byte per system call, ~600 of them for a wrapped command, which was the
+ * largest part of what a short check cost the host. Every command runs with stdin from /dev/null,
+ * so nothing else reads the shell's input, and a command is one quoted assignment, which cannot be
+ * a syntax error: what the command itself gets wrong stays inside its `eval`.
  */
 import { randomBytes } from 'node:crypto';
 import { SETSID_PROBE } from './remote-command.js';
+import { shellQuote } from './transport.js';
 
 /** The part of an ssh2 channel the shell uses. */
 export interface ShellChannel {
@@ -25,10 +34,13 @@ export interface ShellChannel {
   close(): void;
 }
 
+/** What the channel execs: a /bin/sh (whatever the login shell is) that reads its script from stdin. */
+export const REMOTE_SHELL_COMMAND = 'exec /bin/sh -s';
+
 /**
- * Text of the shell. Its first line of output says whether util-linux `setsid -w` exists and /proc
- * is there, and names the private directory (0700) that holds its commands' pid files, removed
- * when the shell ends.
+ * The start of the shell's script. Its first line of output says whether util-linux `setsid -w`
+ * exists and /proc is there, and names the private directory (0700) that holds its commands' pid
+ * files, removed when the shell ends (at the end of its input, or killed by HUP or TERM).
  */
 export const REMOTE_SHELL_SCRIPT = [
   `d=$(mktemp -d /tmp/.tsplay-shell-XXXXXX) || exit 1`,
@@ -36,15 +48,14 @@ export const REMOTE_SHELL_SCRIPT = [
   `if ${SETSID_PROBE}; then s=setsid; else s=nosetsid; fi`,
   `if [ -r /proc/self/stat ]; then p=proc; else p=noproc; fi`,
   `echo "tsplay-shell $s $p $d"`,
-  `while IFS= read -r h; do`,
-  `  t=\${h%% *}; n=\${h#* }; c=`,
-  `  while [ "$n" -gt 0 ] && IFS= read -r l; do c="$c$l`,
-  `"; n=$((n-1)); done`,
-  `  (eval "$c") </dev/null`,
-  `  printf '\\036%s %d\\n' "$t" $?`,
-  `  printf '\\036%s\\n' "$t" >&2`,
-  `done`,
+  '',
 ].join('\n');
+
+/** The line that runs one command in the shell (see the protocol above). */
+export function shellCommandLine(script: string, token: string): string {
+  if (!/^[A-Za-z0-9-]+$/.test(token)) throw new TypeError(`remote shell: bad token ${JSON.stringify(token)}`);
+  return `c=${shellQuote(script)}; (eval "$c") </dev/null; printf '\\036%s %d\\n' ${token} $?; printf '\\036%s\\n' ${token} >&2\n`;
+}
 
 const HELLO = /^tsplay-shell (setsid|nosetsid) (proc|noproc) (\/tmp\/\.tsplay-shell-[A-Za-z0-9]+)\n/;
 /** The first byte of an end marker: ASCII RS (record separator). */
@@ -124,8 +135,8 @@ export class RemoteShell {
   }
 
   /**
-   * Starts the shell on `channel` (an exec of REMOTE_SHELL_SCRIPT) and waits for its greeting.
-   * Rejects if the channel closes or says something else first.
+   * Starts the shell on `channel` (an exec of REMOTE_SHELL_COMMAND): writes REMOTE_SHELL_SCRIPT
+   * and waits for its greeting. Rejects if the channel closes or says something else first.
    */
   static start(channel: ShellChannel, timeoutMs: number): Promise<RemoteShell> {
     return new Promise((resolve, reject) => {
@@ -151,6 +162,7 @@ export class RemoteShell {
       };
       channel.on('data', onData);
       channel.on('close', () => finish(() => reject(new Error('the remote shell closed at once'))));
+      channel.write(REMOTE_SHELL_SCRIPT);
     });
   }
 
@@ -171,7 +183,7 @@ export class RemoteShell {
   run(script: string, onStdout: (b: Buffer) => void, onStderr: (b: Buffer) => void): Promise<number> {
     if (!this.idle) return Promise.reject(new Error(this.gone ? 'the remote shell is gone' : 'the remote shell is busy'));
     const token = 'tsplay-end-' + randomBytes(12).toString('hex');
-    const lines = script.split('\n');
+    const line = shellCommandLine(script, token);
     return new Promise<number>((resolve, reject) => {
       let rc: number | undefined;
       let stderrDone = false;
@@ -195,7 +207,7 @@ export class RemoteShell {
           reject(err);
         },
       };
-      this.channel.write(`${token} ${lines.length}\n${lines.join('\n')}\n`);
+      this.channel.write(line);
     });
   }
 

@@ -30,14 +30,13 @@ import {
   putScript,
   wrapCommand,
 } from './remote-command.js';
-import { REMOTE_SHELL_SCRIPT, RemoteShell, ShellGoneError, type ShellChannel } from './remote-shell.js';
+import { REMOTE_SHELL_COMMAND, RemoteShell, ShellGoneError, type ShellChannel } from './remote-shell.js';
 import { Semaphore } from './semaphore.js';
 import { classifyConnectError, connectionLost, where, type ConnectContext } from './ssh-errors.js';
 import { TransferError } from './transfer-error.js';
 import {
   HostKeyError,
   UnreachableError,
-  shellQuote,
   type Command,
   type ExecOptions,
   type ExecResult,
@@ -398,7 +397,7 @@ export class SshTransport implements Transport {
       const channel = await new Promise<ShellChannel>((resolve, reject) => {
         // Under /bin/sh whatever the user's login shell is (as every command's wrapper is): the
         // script is POSIX sh, and forking dash for each command is cheaper than forking bash.
-        ssh.connection!.exec(`exec /bin/sh -c ${shellQuote(REMOTE_SHELL_SCRIPT)}`, (err: Error | undefined, ch: unknown) => (err ? reject(err) : resolve(ch as unknown as ShellChannel)));
+        ssh.connection!.exec(REMOTE_SHELL_COMMAND, (err: Error | undefined, ch: unknown) => (err ? reject(err) : resolve(ch as unknown as ShellChannel)));
       });
       channel.on('close', release);
       try {

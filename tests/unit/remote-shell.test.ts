@@ -7,17 +7,25 @@
  */
 import { spawn, spawnSync, type ChildProcessWithoutNullStreams } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { existsSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import { EventEmitter } from 'node:events';
 import os from 'node:os';
 import path from 'node:path';
 import { killGroupScript, wrapCommand } from '../../engine/transport/remote-command.js';
-import { REMOTE_SHELL_SCRIPT, RemoteShell, ShellGoneError, type ShellChannel } from '../../engine/transport/remote-shell.js';
+import { REMOTE_SHELL_COMMAND, RemoteShell, ShellGoneError, type ShellChannel } from '../../engine/transport/remote-shell.js';
 
-/** A ShellChannel over a local `sh -c REMOTE_SHELL_SCRIPT`; `split` re-chunks stdout byte by byte. */
-function localChannel(opts: { split?: boolean } = {}): { channel: ShellChannel; child: ChildProcessWithoutNullStreams } {
+/**
+ * A ShellChannel over a local REMOTE_SHELL_COMMAND run by /bin/sh, as a login shell runs sshd's
+ * command; `split` re-chunks stdout byte by byte; `strace` records the shell's own system calls.
+ */
+function localChannel(opts: { split?: boolean; strace?: string; cwd?: string } = {}): { channel: ShellChannel; child: ChildProcessWithoutNullStreams } {
   // Its own process group, so closing it kills what it runs too (as the host's kill does).
-  const child = spawn('/bin/sh', ['-c', REMOTE_SHELL_SCRIPT], { detached: true });
+  const argv = ['/bin/sh', '-c', REMOTE_SHELL_COMMAND];
+  // In `cwd` with $PWD naming it, as sshd's login shell starts in the home directory.
+  const where = opts.cwd === undefined ? {} : { cwd: opts.cwd, env: { ...process.env, PWD: opts.cwd } };
+  const child = opts.strace
+    ? spawn('strace', ['-qq', '-e', 'trace=read', '-o', opts.strace, ...argv], { detached: true, ...where })
+    : spawn(argv[0]!, argv.slice(1), { detached: true, ...where });
   const out = new EventEmitter();
   const err = new EventEmitter();
   child.stdout.on('data', (b: Buffer) => {
@@ -91,6 +99,36 @@ test.each([false, true])('commands run one after another with their own status a
   expect(shell.idle).toBe(true);
 });
 
+test('the shell reads its input in blocks, not a byte per system call (dash\'s `read` would)', async () => {
+  const dir = mkdtempSync(path.join(os.tmpdir(), 'tsplay-shell-strace-'));
+  try {
+    const trace = path.join(dir, 'trace');
+    const { channel, child } = localChannel({ strace: trace });
+    const shell = await RemoteShell.start(channel, 5000);
+    shells.push(shell);
+    // A 4 KB command, as long as a task with a few env variables and a long argv.
+    const long = `: '${'x'.repeat(4000)}'; echo done`;
+    for (let i = 0; i < 3; i++) expect((await collect(shell, long)).out.toString()).toBe('done\n');
+    const exited = new Promise((resolve) => child.on('exit', resolve));
+    child.stdin.end();
+    await exited;
+    const reads = readFileSync(trace, 'utf8').split('\n').filter((l) => l.startsWith('read(0,'));
+    // The setup script, three commands and the end of input: a few reads each, not ~12000.
+    expect(reads.length).toBeGreaterThan(3);
+    expect(reads.length).toBeLessThan(20);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('a command that is not valid shell fails alone; the shell goes on', async () => {
+  const shell = await start();
+  const bad = await collect(shell, 'echo "unterminated');
+  expect(bad.rc).toBe(2);
+  expect(bad.err.toString()).toMatch(/Syntax error|unterminated/i);
+  expect(await collect(shell, 'echo still here')).toMatchObject({ rc: 0, out: Buffer.from('still here\n') });
+});
+
 test('binary output passes unchanged', async () => {
   const shell = await start();
   const r = await collect(shell, "head -c 200000 /dev/urandom | tee /tmp/.tsplay-rs-test | sha256sum | cut -d' ' -f1 >&2; cat /tmp/.tsplay-rs-test; rm -f /tmp/.tsplay-rs-test");
@@ -145,6 +183,23 @@ describe('argv commands run straight from the shell (WrapOptions.direct)', () =>
     expect(ppid).toBe(shellPid); // and no shell sits between it and the long-lived shell
   });
 
+  test('the command starts in the shell\'s directory, $PWD unchanged, though the subshell passed through /proc/self', async () => {
+    const dir = mkdtempSync(path.join(os.tmpdir(), 'tsplay-direct-cwd-'));
+    const link = `${dir}-link`;
+    try {
+      symlinkSync(dir, link);
+      // A shell that started in a directory reached through a symlink, as a home directory may be.
+      const { channel } = localChannel({ cwd: link });
+      const shell = await RemoteShell.start(channel, 5000);
+      shells.push(shell);
+      const r = await collect(shell, wrap(shell, ['sh', '-c', 'echo "$PWD $(pwd -P)"']).script);
+      expect(r).toMatchObject({ rc: 0, out: Buffer.from(`${link} ${dir}\n`) });
+    } finally {
+      rmSync(link, { force: true });
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
   test('exit status, cwd, env and the exec id reach the command; a missing program is 127', async () => {
     const shell = await start();
     expect((await collect(shell, wrap(shell, ['sh', '-c', 'exit 3']).script)).rc).toBe(3);
@@ -160,9 +215,9 @@ describe('argv commands run straight from the shell (WrapOptions.direct)', () =>
     const shell = await start();
     const marker = path.join(os.tmpdir(), `tsplay-direct-${randomBytes(4).toString('hex')}`);
     const w = wrap(shell, ['touch', marker]);
-    const r = await collect(shell, w.script.replace('/proc/self/stat', '/proc/self/tsplay-no-such-file'));
+    const r = await collect(shell, w.script.replace('cd -P /proc/self', 'cd -P /proc/tsplay-no-such-dir'));
     expect(r.rc).toBe(125);
-    expect(r.err.toString()).toMatch(/not started: cannot read \/proc\/self\/stat/);
+    expect(r.err.toString()).toMatch(/not started: cannot learn its pid from \/proc\/self/);
     expect(existsSync(w.pidFile)).toBe(false);
     expect(existsSync(marker)).toBe(false);
   });
@@ -184,7 +239,7 @@ describe('argv commands run straight from the shell (WrapOptions.direct)', () =>
     // file as directArgv does, then sleeps without leading a group.
     const dir = mkdtempSync(path.join(os.tmpdir(), 'tsplay-direct-'));
     const f = path.join(dir, 'x.pgid');
-    const shellProc = spawn('/bin/sh', ['-c', `(read -r p _ </proc/self/stat; echo "$p $$" >${f}; exec sleep 4253) & wait`], { detached: true });
+    const shellProc = spawn('/bin/sh', ['-c', `(cd -P /proc/self; p=\${PWD#/proc/}; cd /; echo "$p $$" >${f}; exec sleep 4253) & wait`], { detached: true });
     try {
       await waitFor(() => existsSync(f) && readFileSync(f, 'utf8').includes(' ') && pgrepCount('sleep 4253') === 1);
       const [pid, shellPid] = readFileSync(f, 'utf8').trim().split(' ');
