@@ -23,7 +23,7 @@ export interface WrapOptions {
   setsid: boolean;
   /**
    * Leave the pid file when the command ends (default: remove it). The long-lived remote shell
-   * keeps its commands' pid files in a directory of its own that it removes when it ends, which
+   * keeps its commands' pid files under a prefix of its own and removes them when it ends, which
    * spares a `rm` per command and lets the wrapper hand its process over to the command.
    */
   keepPidFile?: boolean;

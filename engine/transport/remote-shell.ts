@@ -7,7 +7,7 @@
  * command at once on the same host, kills) still gets its own channel.
  *
  * Protocol: the channel runs REMOTE_SHELL_COMMAND, a /bin/sh that reads its script from the
- * channel, and the controller writes REMOTE_SHELL_SCRIPT (setup and greeting) and then, for each
+ * channel, and the controller writes remoteShellScript (setup and greeting) and then, for each
  * command, one line of shell: the wrapped command (remote-command.ts wrapCommand, which gives it
  * its own session and process group, its pid file and exec id, so kills work as for a channel
  * exec) assigned as one quoted word, evaluated in a subshell with stdin from /dev/null, then
@@ -39,17 +39,25 @@ export const REMOTE_SHELL_COMMAND = 'exec /bin/sh -s';
 
 /**
  * The start of the shell's script. Its first line of output says whether util-linux `setsid -w`
- * exists and /proc is there, and names the private directory (0700) that holds its commands' pid
- * files, removed when the shell ends (at the end of its input, or killed by HUP or TERM).
+ * exists and /proc is there, and repeats `pidPrefix`: its commands' pid files are named
+ * `<pidPrefix><exec id>.pgid`, created without following links (noclobber's O_EXCL) and removed
+ * together when the shell ends (at the end of its input, or killed by HUP or TERM). The prefix
+ * holds 96 random bits, so no other user of /tmp can guess a name; files rather than a private
+ * directory spare every connection a `mktemp -d`, a fork and an exec on the host.
  */
-export const REMOTE_SHELL_SCRIPT = [
-  `d=$(mktemp -d /tmp/.tsplay-shell-XXXXXX) || exit 1`,
-  `trap 'rm -rf "$d"' EXIT; trap 'exit 129' HUP; trap 'exit 143' TERM; trap 'exit 141' PIPE`,
-  `if ${SETSID_PROBE}; then s=setsid; else s=nosetsid; fi`,
-  `if [ -r /proc/self/stat ]; then p=proc; else p=noproc; fi`,
-  `echo "tsplay-shell $s $p $d"`,
-  '',
-].join('\n');
+export function remoteShellScript(pidPrefix: string): string {
+  if (!PID_PREFIX.test(pidPrefix)) throw new TypeError(`remote shell: bad pid file prefix ${JSON.stringify(pidPrefix)}`);
+  return [
+    `f=${pidPrefix}`,
+    `trap 'rm -f -- "$f"*.pgid' EXIT; trap 'exit 129' HUP; trap 'exit 143' TERM; trap 'exit 141' PIPE`,
+    `if ${SETSID_PROBE}; then s=setsid; else s=nosetsid; fi`,
+    `if [ -r /proc/self/stat ]; then p=proc; else p=noproc; fi`,
+    `echo "tsplay-shell $s $p $f"`,
+    '',
+  ].join('\n');
+}
+
+const PID_PREFIX = /^\/tmp\/\.tsplay-shell-[0-9a-f]{24}-$/;
 
 /** The line that runs one command in the shell (see the protocol above). */
 export function shellCommandLine(script: string, token: string): string {
@@ -57,7 +65,7 @@ export function shellCommandLine(script: string, token: string): string {
   return `c=${shellQuote(script)}; (eval "$c") </dev/null; printf '\\036%s %d\\n' ${token} $?; printf '\\036%s\\n' ${token} >&2\n`;
 }
 
-const HELLO = /^tsplay-shell (setsid|nosetsid) (proc|noproc) (\/tmp\/\.tsplay-shell-[A-Za-z0-9]+)\n/;
+const HELLO = /^tsplay-shell (setsid|nosetsid) (proc|noproc) (\S+)\n/;
 /** The first byte of an end marker: ASCII RS (record separator). */
 const MARK_START = 0x1e;
 
@@ -121,8 +129,8 @@ export class RemoteShell {
     private readonly channel: ShellChannel,
     /** The host has util-linux `setsid -w`; without it the shell is not used for commands. */
     readonly hasSetsid: boolean,
-    /** Where its commands' pid files go (WrapOptions.keepPidFile): the shell removes it when it ends. */
-    readonly pidDir: string,
+    /** How its commands' pid files begin (WrapOptions.keepPidFile): the shell removes them when it ends. */
+    readonly pidPrefix: string,
     /** The host has /proc (Linux), so argv commands can be run without a wrapper shell (WrapOptions.direct). */
     readonly hasProc: boolean,
   ) {
@@ -135,10 +143,12 @@ export class RemoteShell {
   }
 
   /**
-   * Starts the shell on `channel` (an exec of REMOTE_SHELL_COMMAND): writes REMOTE_SHELL_SCRIPT
-   * and waits for its greeting. Rejects if the channel closes or says something else first.
+   * Starts the shell on `channel` (an exec of REMOTE_SHELL_COMMAND): writes remoteShellScript
+   * with a fresh pid file prefix and waits for its greeting. Rejects if the channel closes or says
+   * something else first.
    */
   static start(channel: ShellChannel, timeoutMs: number): Promise<RemoteShell> {
+    const prefix = `/tmp/.tsplay-shell-${randomBytes(12).toString('hex')}-`;
     return new Promise((resolve, reject) => {
       let seen = '';
       let done = false;
@@ -153,8 +163,8 @@ export class RemoteShell {
         if (done) return;
         seen += b.toString('latin1');
         const m = HELLO.exec(seen);
-        if (m) {
-          const shell = new RemoteShell(channel, m[1] === 'setsid', m[3]!, m[2] === 'proc');
+        if (m && m[3] === prefix) {
+          const shell = new RemoteShell(channel, m[1] === 'setsid', prefix, m[2] === 'proc');
           finish(() => resolve(shell));
         } else if (seen.includes('\n') || seen.length > 200) {
           finish(() => reject(new Error(`the remote shell said ${JSON.stringify(seen.slice(0, 200))}`)));
@@ -162,7 +172,7 @@ export class RemoteShell {
       };
       channel.on('data', onData);
       channel.on('close', () => finish(() => reject(new Error('the remote shell closed at once'))));
-      channel.write(REMOTE_SHELL_SCRIPT);
+      channel.write(remoteShellScript(prefix));
     });
   }
 

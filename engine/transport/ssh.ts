@@ -205,7 +205,7 @@ export class SshTransport implements Transport {
       const shell = opts.stdin === undefined && this.shell?.idle ? this.shell : undefined;
       let outcome: RunOutcome;
       if (shell) {
-        const pidFile = `${shell.pidDir}/${execId}.pgid`;
+        const pidFile = `${shell.pidPrefix}${execId}.pgid`;
         outcome = await this.runInShell(ssh, shell, build(pidFile, true, true, shell.hasProc), io, { signal: stop.signal, pidFile, execId });
       } else {
         release = await this.channels.acquire(stop.signal);

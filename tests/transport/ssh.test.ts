@@ -235,15 +235,17 @@ describe('exec', () => {
     expect(await t.exec(starter)).toMatchObject({ stdout: a.stdout });
     expect(b.rc).toBe(0);
     reap('sleep 4248');
-    // Its commands' pid files live in a private directory, gone when the connection closes.
-    const shellDirs = (): string[] => readdirSync('/tmp').filter((f) => f.startsWith('.tsplay-shell-'));
-    const before = shellDirs();
+    // Its commands' pid files are gone when the connection closes.
+    const pidFiles = (): string[] => readdirSync('/tmp').filter((f) => f.startsWith('.tsplay-shell-'));
+    const before = pidFiles();
     const fresh = new SshTransport(opts());
     await fresh.exec('true');
-    const mine = shellDirs().filter((d) => !before.includes(d));
-    expect(mine).toHaveLength(1);
+    await fresh.exec(['true']);
+    const mine = pidFiles().filter((d) => !before.includes(d));
+    expect(mine).toHaveLength(2);
+    expect(mine.every((f) => f.endsWith('.pgid'))).toBe(true);
     await fresh.close();
-    await waitFor(() => !existsSync(path.join('/tmp', mine[0]!)));
+    await waitFor(() => mine.every((f) => !existsSync(path.join('/tmp', f))));
     // Without it, each command has its own session.
     const own = new SshTransport(opts({ remoteShell: false }));
     try {
@@ -264,11 +266,15 @@ describe('exec', () => {
   });
 
   test('a timed-out command leaves no pid file behind', async () => {
-    const before = execFileSync('sh', ['-c', 'ls -a /tmp | grep -c "^.tsplay-.*pgid$" || true'], { encoding: 'utf8' });
+    const pidFiles = (): string[] => readdirSync('/tmp').filter((f) => /^\.tsplay-.*\.pgid$/.test(f));
+    const before = pidFiles();
     await t.exec('sleep 4247', { timeoutMs: 300 });
     await t.exec('true');
-    const after = execFileSync('sh', ['-c', 'ls -a /tmp | grep -c "^.tsplay-.*pgid$" || true'], { encoding: 'utf8' });
-    expect(after).toBe(before);
+    // The kill removed the timed-out command's file; the one left is `true`'s, which the live
+    // shell keeps until it ends (as the test above shows).
+    const added = pidFiles().filter((f) => !before.includes(f));
+    expect(added).toHaveLength(1);
+    expect(added[0]).toMatch(/^\.tsplay-shell-[0-9a-f]+-[0-9a-f]+\.pgid$/);
     reap('sleep 4247');
   });
 });

@@ -7,7 +7,7 @@
  */
 import { spawn, spawnSync, type ChildProcessWithoutNullStreams } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { existsSync, mkdtempSync, readFileSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { EventEmitter } from 'node:events';
 import os from 'node:os';
 import path from 'node:path';
@@ -68,18 +68,47 @@ async function start(opts: { split?: boolean } = {}): Promise<RemoteShell> {
   return shell;
 }
 
-test('the greeting says whether setsid -w and /proc exist and names a private pid directory, removed when the shell ends', async () => {
+test('the greeting says whether setsid -w and /proc exist; the pid files of its commands go when the shell ends', async () => {
   const { channel, child } = localChannel();
   const shell = await RemoteShell.start(channel, 5000);
   expect(shell.hasSetsid).toBe(true); // util-linux is installed here
   expect(shell.hasProc).toBe(true);
   expect(shell.idle).toBe(true);
-  expect(shell.pidDir).toMatch(/^\/tmp\/\.tsplay-shell-[A-Za-z0-9]+$/);
-  expect(statSync(shell.pidDir).mode & 0o777).toBe(0o700);
-  const exited = new Promise((resolve) => child.on('exit', resolve));
-  child.stdin.end(); // what sshd does when the channel closes
-  await exited;
-  expect(existsSync(shell.pidDir)).toBe(false);
+  expect(shell.pidPrefix).toMatch(/^\/tmp\/\.tsplay-shell-[0-9a-f]{24}-$/);
+  const mine = (): string[] => readdirSync('/tmp').filter((f) => `/tmp/${f}`.startsWith(shell.pidPrefix));
+  const files: string[] = [];
+  for (const argv of [['true'], ['sh', '-c', 'exit 4']]) {
+    const execId = randomBytes(8).toString('hex');
+    files.push(`${shell.pidPrefix}${execId}.pgid`);
+    await collect(shell, wrapCommand(argv, { pidFile: files.at(-1)!, execId, setsid: true, keepPidFile: true, direct: true }));
+  }
+  expect(mine().map((f) => `/tmp/${f}`).sort()).toEqual([...files].sort());
+  // Someone else's file with a name like them stays.
+  const other = `/tmp/.tsplay-shell-${randomBytes(12).toString('hex')}-0.pgid`;
+  writeFileSync(other, '1\n');
+  try {
+    const exited = new Promise((resolve) => child.on('exit', resolve));
+    child.stdin.end(); // what sshd does when the channel closes
+    await exited;
+    expect(mine()).toEqual([]);
+    expect(existsSync(other)).toBe(true);
+  } finally {
+    rmSync(other, { force: true });
+  }
+});
+
+test('a greeting that does not repeat the pid file prefix it was given is refused', async () => {
+  const out = new EventEmitter();
+  const channel: ShellChannel = {
+    write: () => {
+      setImmediate(() => out.emit('data', Buffer.from('tsplay-shell setsid proc /tmp/.tsplay-shell-000000000000000000000000-\n')));
+      return true;
+    },
+    on: (event: 'data' | 'close', l: (...a: never[]) => void) => out.on(event, l as (...a: unknown[]) => void),
+    stderr: { on: () => undefined },
+    close: () => undefined,
+  };
+  await expect(RemoteShell.start(channel, 2000)).rejects.toThrow(/the remote shell said/);
 });
 
 test.each([false, true])('commands run one after another with their own status and exact output (byte-split: %p)', async (split) => {
@@ -164,7 +193,7 @@ test('a shell that dies under a command rejects it with ShellGoneError and is no
 describe('argv commands run straight from the shell (WrapOptions.direct)', () => {
   const wrap = (shell: RemoteShell, argv: string[], extra: { cwd?: string; env?: Record<string, string> } = {}): { script: string; pidFile: string; execId: string } => {
     const execId = randomBytes(8).toString('hex');
-    const pidFile = `${shell.pidDir}/${execId}.pgid`;
+    const pidFile = `${shell.pidPrefix}${execId}.pgid`;
     return { script: wrapCommand(argv, { ...extra, pidFile, execId, setsid: true, keepPidFile: true, direct: true }), pidFile, execId };
   };
   const killLocally = (pidFile: string, execId: string): number => spawnSync('/bin/sh', ['-c', killGroupScript(pidFile, execId)]).status ?? -1;
