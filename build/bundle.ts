@@ -63,6 +63,25 @@ export const ssh2ClientOnly: Plugin = {
   },
 };
 
+/**
+ * node-ssh's directory helpers (putDirectory, getDirectory) walk folders with sb-scandir and create
+ * them with make-dir, which loads semver and compiles its ~40 regular expressions at load: a few
+ * ms of every run for methods tsplay never calls (it writes files through its own transport). Both
+ * become a function that says so if it is ever called.
+ */
+export const nodeSshDirectoryHelpersOut: Plugin = {
+  name: 'node-ssh-directory-helpers-out',
+  setup(b) {
+    b.onResolve({ filter: /^(make-dir|sb-scandir)$/ }, (args) =>
+      /[\\/]node_modules[\\/]node-ssh[\\/]/.test(args.importer) ? { path: args.path, namespace: 'node-ssh-unused' } : undefined,
+    );
+    b.onLoad({ filter: /.*/, namespace: 'node-ssh-unused' }, (args) => ({
+      contents: `module.exports = function () { throw new Error(${JSON.stringify(`${args.path} is not in tsplay's bundle: node-ssh's directory transfers are not used`)}); };`,
+      loader: 'js',
+    }));
+  },
+};
+
 /** `import … from 'node:x'` becomes a CommonJS module of the bundle holding `require('node:x')`. */
 const builtinsByRequire: Plugin = {
   name: 'builtins-by-require',
@@ -89,7 +108,7 @@ export async function bundle(root = installRoot()): Promise<string> {
     platform: 'node',
     target: 'node20',
     external: EXTERNAL,
-    plugins: [ssh2ClientOnly, builtinsByRequire, nativeAddons(outdir)],
+    plugins: [ssh2ClientOnly, nodeSshDirectoryHelpersOut, builtinsByRequire, nativeAddons(outdir)],
     // CommonJS dependencies call require(), which an ES module lacks, so each chunk makes its own;
     // some also look for files beside themselves (ssh2's poly1305 asks for its directory).
     banner: {

@@ -16,7 +16,7 @@ import { spawnSync } from 'node:child_process';
 import { rmSync, statSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { EXTERNAL, nativeAddons, ssh2ClientOnly } from './bundle.js';
+import { EXTERNAL, nativeAddons, nodeSshDirectoryHelpersOut, ssh2ClientOnly } from './bundle.js';
 import { installRoot } from '../engine/util/install.js';
 import { PROFILE_OPTIONS, precompiledFile, type Profile } from '../engine/validate/precompiled.js';
 
@@ -63,7 +63,7 @@ export async function buildSnapshot(root = installRoot()): Promise<{ blob?: stri
     platform: 'node',
     target: 'node20',
     external: EXTERNAL,
-    plugins: [ssh2ClientOnly, precompiledValidators(root), nativeAddons(outdir)],
+    plugins: [ssh2ClientOnly, nodeSshDirectoryHelpersOut, precompiledValidators(root), nativeAddons(outdir)],
     // While the snapshot is built, `require` loads only Node's own modules; snapshot-entry.ts points
     // these two at the installation when tsplay starts.
     define: { 'import.meta.url': '__tsplayImportMetaUrl' },

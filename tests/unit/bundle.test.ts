@@ -46,3 +46,19 @@ test("node-ssh gets ssh2's client alone: loading the connection chunk loads no h
   for (const f of chunks) expect({ f, agents: text(f).includes('SSHTTPSAgent') }).toEqual({ f, agents: false });
   expect(readFileSync(path.join(ROOT, 'dist', 'snapshot', 'entry.cjs'), 'utf8')).not.toContain('SSHTTPSAgent');
 });
+
+test("node-ssh's directory helpers (make-dir and semver, sb-scandir) are out of both bundles; calling one says why", () => {
+  const snapshot = readFileSync(path.join(ROOT, 'dist', 'snapshot', 'entry.cjs'), 'utf8');
+  for (const [f, t] of [...chunks.map((c) => [c, text(c)]), ['entry.cjs', snapshot]]) {
+    expect({ f, semver: t.includes('node_modules/semver/'), makeDir: t.includes('node_modules/make-dir/'), scandir: t.includes('node_modules/sb-scandir/') })
+      .toEqual({ f, semver: false, makeDir: false, scandir: false });
+  }
+  const withNodeSsh = chunks.find((f) => /^var NodeSSH = class/m.test(text(f)))!;
+  const probe = `import(${JSON.stringify(path.join(dir, withNodeSsh))}).then(async (m) => {
+    const ssh = new m.NodeSSH();
+    // An SFTP session of its own, so putDirectory gets as far as walking the local folder.
+    try { await ssh.putDirectory('/tmp', '/tmp/tsplay-no-such-remote', { sftp: { end() {} } }); } catch (e) { process.stdout.write(String(e.message)); }
+  })`;
+  const r = spawnSync(process.execPath, ['--input-type=module', '-e', probe], { encoding: 'utf8' });
+  expect(r.stdout).toMatch(/is not in tsplay's bundle: node-ssh's directory transfers are not used/);
+});
