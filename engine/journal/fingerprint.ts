@@ -31,28 +31,39 @@ const gitCache = new Map<string, Promise<GitInfo>>();
 
 /**
  * The git commit holding `dir`, and whether the files under `dir` differ from it (untracked files
- * count: a new group_vars file changes a run as much as an edit does); null outside git. Two git
- * processes at once, without blocking: the run command starts this before validating, so git
- * works on another core meanwhile, and later callers share the answer.
+ * count: a new group_vars file changes a run as much as an edit does); null outside git or before
+ * the first commit. One git process (`status --branch` names the commit too), without blocking:
+ * the run command starts this before validating, so git works on another core meanwhile, and
+ * later callers share the answer. Each process tsplay starts copies its page tables, a cost that
+ * grows with its heap.
  */
 export function gitInfoAsync(dir: string): Promise<GitInfo> {
   const key = path.resolve(dir);
   let p = gitCache.get(key);
   if (!p) {
-    const git = (...args: string[]): Promise<string> =>
-      new Promise((resolve, reject) => {
-        execFile('git', ['-C', key, ...args], { encoding: 'utf8', timeout: 5000 }, (err, stdout) => (err ? reject(err) : resolve(stdout.trim())));
+    p = new Promise<GitInfo>((resolve) => {
+      execFile('git', ['-C', key, 'status', '--porcelain=v2', '--branch', '--', '.'], { encoding: 'utf8', timeout: 5000 }, (err, stdout) => {
+        const root = err ? undefined : worktreeRoot(key);
+        let commit: string | undefined;
+        let dirty = false;
+        for (const line of err ? [] : stdout.split('\n')) {
+          if (line.startsWith('# branch.oid ')) commit = line.slice('# branch.oid '.length).trim();
+          else if (line !== '' && !line.startsWith('#')) dirty = true;
+        }
+        resolve(root && commit && /^[0-9a-f]{40,64}$/.test(commit) ? { root, commit, dirty } : null);
       });
-    p = Promise.all([git('rev-parse', '--show-toplevel', 'HEAD'), git('status', '--porcelain', '--', '.')]).then(
-      ([revs, status]) => {
-        const [root, commit] = revs.split('\n');
-        return root && commit ? { root, commit, dirty: status !== '' } : null;
-      },
-      () => null,
-    );
+    });
     gitCache.set(key, p);
   }
   return p;
+}
+
+/** The nearest directory at or above `dir` holding `.git` (a directory, or a worktree's file), as git finds it. */
+function worktreeRoot(dir: string): string | undefined {
+  for (let d = dir; ; d = path.dirname(d)) {
+    if (existsSync(path.join(d, '.git'))) return d;
+    if (path.dirname(d) === d) return undefined;
+  }
 }
 
 /** group_vars/ and host_vars/ files beside the inventory (all of them: a new one changes variables too). */

@@ -2,6 +2,7 @@
  * The journal's pure parts on hand-made data (no lab): the writer's bounds and redaction, reading
  * torn journals, finding runs, what resume restores and for which hosts, metric label escaping.
  */
+import { execFileSync } from 'node:child_process';
 import { appendFileSync, mkdtempSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -12,6 +13,7 @@ import { readJournal, resolveRun, JournalReadError } from '../../engine/journal/
 import { buildModel } from '../../engine/journal/model.js';
 import { planResume, skipDoneFor } from '../../engine/journal/resume.js';
 import { renderMetrics } from '../../engine/journal/metrics.js';
+import { gitInfoAsync } from '../../engine/journal/fingerprint.js';
 import { Redactor } from '../../engine/run/redact.js';
 import type { PlaySpec, TaskSpec } from '../../engine/playbook/model.js';
 import { parsePrometheusText, sampleValue } from './prom-format.js';
@@ -197,4 +199,50 @@ test('metric label values are escaped and the exposition parses strictly', () =>
   expect(sampleValue(s, 'tsplay_thermal_throttled', { host: 'a' })).toBe(1);
   expect(sampleValue(s, 'tsplay_host_unreachable', { host: 'b' })).toBe(1);
   expect(sampleValue(s, 'tsplay_host_tasks_total', { host: 'b', status: 'unreachable' })).toBe(1);
+});
+
+describe('the git commit of the playbooks (gitInfoAsync, one real git per folder)', () => {
+  const git = (cwd: string, ...args: string[]): string =>
+    execFileSync('git', ['-c', 'user.name=t', '-c', 'user.email=t@example.invalid', '-c', 'init.defaultBranch=main', ...args], { cwd, encoding: 'utf8' }).trim();
+  const repo = (name: string): string => {
+    const root = path.join(dir, name);
+    mkdirSync(path.join(root, 'playbooks'), { recursive: true });
+    writeFileSync(path.join(root, 'playbooks', 'a.yml'), '- hosts: all\n  tasks: []\n');
+    git(root, 'init', '-q');
+    return root;
+  };
+
+  test('a clean checkout: its commit and root, not dirty', async () => {
+    const root = repo('clean');
+    git(root, 'add', '.');
+    git(root, 'commit', '-qm', 'one');
+    expect(await gitInfoAsync(path.join(root, 'playbooks'))).toEqual({ root, commit: git(root, 'rev-parse', 'HEAD'), dirty: false });
+  });
+
+  test('an edit or a new file under the folder makes it dirty; one elsewhere in the repository does not', async () => {
+    const root = repo('dirty');
+    mkdirSync(path.join(root, 'docs'));
+    git(root, 'add', '.');
+    git(root, 'commit', '-qm', 'one');
+    writeFileSync(path.join(root, 'docs', 'new.md'), 'elsewhere\n');
+    expect(await gitInfoAsync(path.join(root, 'playbooks'))).toMatchObject({ dirty: false });
+    // The answer is kept per folder for the process's life, so each case has a repository of its own.
+    const untracked = repo('untracked');
+    git(untracked, 'add', '.');
+    git(untracked, 'commit', '-qm', 'one');
+    writeFileSync(path.join(untracked, 'playbooks', 'b.yml'), '[]\n');
+    expect(await gitInfoAsync(path.join(untracked, 'playbooks'))).toMatchObject({ root: untracked, dirty: true });
+    const edited = repo('edited');
+    git(edited, 'add', '.');
+    git(edited, 'commit', '-qm', 'one');
+    writeFileSync(path.join(edited, 'playbooks', 'a.yml'), '- hosts: none\n  tasks: []\n');
+    expect(await gitInfoAsync(path.join(edited, 'playbooks'))).toMatchObject({ root: edited, dirty: true });
+  });
+
+  test('outside git, or before the first commit: null', async () => {
+    const plain = path.join(dir, 'plain');
+    mkdirSync(plain);
+    expect(await gitInfoAsync(plain)).toBeNull();
+    expect(await gitInfoAsync(path.join(repo('empty'), 'playbooks'))).toBeNull();
+  });
 });
