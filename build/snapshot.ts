@@ -90,6 +90,8 @@ export async function buildSnapshot(root = installRoot()): Promise<{ blob?: stri
     rmSync(outdir, { recursive: true, force: true });
     return { problem: `node --build-snapshot exited ${r.status ?? r.signal}: ${(r.stderr || r.error?.message || '').trim().split('\n').slice(-5).join('\n')}` };
   }
+  // A warm-up that failed leaves a working snapshot that compiles more at each start: say so.
+  for (const line of (r.stderr ?? '').split('\n')) if (line.startsWith('snapshot warm-up')) process.stderr.write(`${line}\n`);
   writeFileSync(path.join(outdir, 'node.stamp'), `${fileStamp(process.execPath)}\n${V8_FLAGS.join(' ')}\n`);
   return { blob };
 }

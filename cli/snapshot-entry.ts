@@ -21,6 +21,7 @@ import type { ValidateFunction } from 'ajv';
 import { forgetInstallRoot } from '../engine/util/install.js';
 import { providePrecompiled, type Profile } from '../engine/validate/precompiled.js';
 import { main } from './main.js';
+import { warmRun } from './snapshot-warmup.js';
 import { prepare } from '../engine/prepare.js';
 import { renderTemplate } from '../engine/template/render.js';
 import { evaluateExpression } from '../engine/expr/index.js';
@@ -55,6 +56,15 @@ try {
 } catch (err) {
   process.stderr.write(`snapshot warm-up failed (tsplay works, a little slower to start): ${(err as Error)?.stack ?? String(err)}\n`);
 }
+
+// The run path too (cli/snapshot-warmup.ts): a playbook through the Runner against in-memory hosts.
+// The build's event loop runs it to the end before the snapshot is taken.
+warmRun(SHIPPED.inventory).then(
+  (outcome) => {
+    if (outcome !== 'ok') process.stderr.write(`snapshot warm-up run ended ${outcome} (tsplay works, a little slower to start)\n`);
+  },
+  (err: unknown) => process.stderr.write(`snapshot warm-up run failed (tsplay works, a little slower to start): ${(err as Error)?.stack ?? String(err)}\n`),
+);
 
 v8.startupSnapshot.addSerializeCallback(() => forgetInstallRoot());
 
