@@ -359,6 +359,9 @@ export class SshTransport implements Transport {
         privateKey,
         agent: privateKey === undefined ? this.agent : undefined,
         tryKeyboard: false,
+        // Straight to the key: ssh2 would first try "none" authentication, a round trip that
+        // only ever fails on a host that wants keys.
+        authHandler: [privateKey === undefined ? 'agent' : 'publickey'],
         readyTimeout: this.connectTimeoutMs,
         keepaliveInterval: this.keepaliveIntervalMs,
         keepaliveCountMax: KEEPALIVE_COUNT_MAX,
