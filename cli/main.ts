@@ -69,6 +69,10 @@ export function restoreLauncherEnv(env: NodeJS.ProcessEnv = process.env): void {
 
 export async function main(argv: string[]): Promise<void> {
   restoreLauncherEnv();
+  // Once nothing is left to do, exit at once, with process.exitCode: returning from the event
+  // loop instead has Node free the V8 heap page by page first, ~10 ms of CPU and ~20 ms of every
+  // run's wall time on the bench machine for memory the kernel reclaims anyway.
+  process.once('beforeExit', () => process.exit());
   // `tsplay runs | head`: a closed pipe must not crash tsplay (nor stop a run whose journal is still being written).
   process.stdout.on('error', (err: NodeJS.ErrnoException) => {
     if (err.code !== 'EPIPE') throw err;
