@@ -30,6 +30,9 @@ beforeAll(() => {
   writeFileSync(path.join(dir, 'none.yml'), '- hosts: ctl\n  tasks:\n    - shell: test -z "${NODE_EXTRA_CA_CERTS+set}${TSPLAY_NODE_EXTRA_CA_CERTS+set}"\n');
   writeFileSync(path.join(dir, 'ok.yml'), '- hosts: ctl\n  tasks:\n    - command: "true"\n');
   writeFileSync(path.join(dir, 'nap.yml'), '- hosts: ctl\n  tasks:\n    - command: sleep 3\n');
+  // A wait on one of tsplay's own timers (not a command's): the snapshot must not carry timer state
+  // (a duration other than the 1 s the warm-up's remote shell uses, which hid the bug).
+  writeFileSync(path.join(dir, 'timer.yml'), '- hosts: ctl\n  tasks:\n    - wait-for-connection: { delay: 2, timeout: 10 }\n    - debug: { msg: after the delay }\n');
 });
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
@@ -57,6 +60,14 @@ describe.each([
   ['bin/tsplay', TSPLAY],
   ['bin/tsplay.js', TSPLAY_JS],
 ])('%s', (_name, bin) => {
+  test("a task that waits on tsplay's own timer waits, and the run goes on after it", () => {
+    const t0 = Date.now();
+    const r = launch(bin, ['run', '-i', 'local.yml', 'timer.yml']);
+    expect({ status: r.status, stderr: r.stderr }).toEqual({ status: 0, stderr: '' });
+    expect(r.stdout).toContain('after the delay');
+    expect(Date.now() - t0).toBeGreaterThanOrEqual(2000);
+  });
+
   test('node starts without NODE_EXTRA_CA_CERTS (an unreadable one would be warned about)', () => {
     // The control: plain node reads the variable at start-up and warns that it cannot load it.
     const plain = spawnSync(process.execPath, ['-e', '0'], { env: { ...process.env, NODE_EXTRA_CA_CERTS: '/nonexistent/tsplay-ca.pem' }, encoding: 'utf8' });
