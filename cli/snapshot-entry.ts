@@ -54,17 +54,37 @@ try {
   renderTemplate('{{ a }} and {{ b }}', { a: 1, b: 'x' });
   evaluateExpression('a == 1 and b in ["x"]', { a: 1, b: 'x' });
 } catch (err) {
-  process.stderr.write(`snapshot warm-up failed (tsplay works, a little slower to start): ${(err as Error)?.stack ?? String(err)}\n`);
+  warmUpNote('failed', err);
 }
 
 // The run path too (cli/snapshot-warmup.ts): a playbook through the Runner against in-memory hosts.
-// The build's event loop runs it to the end before the snapshot is taken.
-warmRun(SHIPPED.inventory).then(
-  (outcome) => {
-    if (outcome !== 'ok') process.stderr.write(`snapshot warm-up run ended ${outcome} (tsplay works, a little slower to start)\n`);
-  },
-  (err: unknown) => process.stderr.write(`snapshot warm-up run failed (tsplay works, a little slower to start): ${(err as Error)?.stack ?? String(err)}\n`),
-);
+// The build's event loop runs it, and settleTimers after it, to the end before the snapshot is taken.
+warmRun(SHIPPED.inventory)
+  .then(
+    (outcome) => {
+      if (outcome !== 'ok') warmUpNote(`run ended ${outcome}`);
+    },
+    (err: unknown) => warmUpNote('run failed', err),
+  )
+  .finally(settleTimers);
+
+/** Says on stderr (build/snapshot.ts passes on the lines that start so) that a warm-up went wrong. */
+function warmUpNote(what: string, err?: unknown): void {
+  const detail = err === undefined ? '' : `: ${(err as Error)?.stack ?? String(err)}`;
+  process.stderr.write(`snapshot warm-up ${what} (tsplay works, a little slower to start)${detail}\n`);
+}
+
+/**
+ * Node's timers keep the earliest expiry they have asked libuv for in a variable of their own; a
+ * timer cleared before it fired (in the warm-up: the remote shell's greeting timeout) leaves it
+ * set, and the snapshot would keep that build-time value: every timer of a run, due later than
+ * it, would then never be scheduled, and a run waiting on one would stop, or hang, halfway (seen:
+ * a `wait-for-connection: {delay: 2}` exited at once). A timer that fires last resets it, whatever
+ * any warm-up did before.
+ */
+function settleTimers(): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, 1));
+}
 
 v8.startupSnapshot.addSerializeCallback(() => forgetInstallRoot());
 

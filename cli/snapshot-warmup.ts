@@ -114,17 +114,6 @@ class LoopbackTransport implements Transport {
   }
 }
 
-/**
- * Node's timers keep the earliest expiry they have asked libuv for in a variable of their own; a
- * timer cleared before it fired (the remote shell's greeting timeout) leaves it set, and the
- * snapshot would keep that build-time value: every timer of a run, due later than it, would then
- * never be scheduled, and a run waiting on one would stop, or hang, halfway (seen: a
- * `wait-for-connection: {delay: 2}` exited at once). A timer that fires resets it.
- */
-function settleTimers(): Promise<void> {
-  return new Promise((resolve) => setTimeout(resolve, 1));
-}
-
 /** Runs the warm-up playbook against `inventory`; resolves with the run's outcome. */
 export async function warmRun(inventory: string): Promise<string> {
   const dir = mkdtempSync(path.join(os.tmpdir(), 'tsplay-snapshot-warmup-'));
@@ -150,7 +139,6 @@ export async function warmRun(inventory: string): Promise<string> {
     }, bus);
     const summary = await runner.run();
     await reporter.finish();
-    await settleTimers();
     return summary.outcome;
   } finally {
     rmSync(dir, { recursive: true, force: true });
