@@ -180,9 +180,12 @@ test('output reaches the caller while the command still runs', async () => {
 test('a shell that dies under a command rejects it with ShellGoneError and is no longer idle', async () => {
   const { channel, child } = localChannel();
   const shell = await RemoteShell.start(channel, 5000);
-  const running = shell.run('sleep 5', () => undefined, () => undefined);
+  let started!: () => void;
+  const up = new Promise<void>((resolve) => (started = resolve));
+  const running = shell.run('echo up; sleep 5', () => started(), () => undefined);
   expect(shell.idle).toBe(false);
   await expect(shell.run('true', () => undefined, () => undefined)).rejects.toThrow('busy');
+  await up; // the command runs (killing the shell before it forks would leave no group to kill below)
   child.kill('SIGKILL'); // the shell only: its command lives on, as after a crash
   await expect(running).rejects.toBeInstanceOf(ShellGoneError);
   process.kill(-child.pid!, 'SIGKILL');
