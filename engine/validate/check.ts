@@ -105,6 +105,14 @@ function safeTemplateVariables(s: string): ReturnType<typeof templateVariables> 
   }
 }
 
+/** Whether a string anywhere in `value` holds a template. */
+function holdsTemplate(value: unknown): boolean {
+  if (typeof value === 'string') return hasTemplate(value);
+  if (Array.isArray(value)) return value.some(holdsTemplate);
+  if (value && typeof value === 'object') return Object.values(value).some(holdsTemplate);
+  return false;
+}
+
 function hostOf(inv: Inventory, name: string): InventoryHost | undefined {
   return inv.hosts.get(name) ?? (name === 'localhost' ? inv.localhost : undefined);
 }
@@ -127,17 +135,32 @@ function checkPlay(pb: PlaybookSpec, play: PlaySpec, hosts: string[], inv: Inven
     .filter((t): t is Record<string, unknown> => !!t && typeof t === 'object' && !loadedRaw.has(t))
     .map((t) => t.register)
     .filter((r): r is string => typeof r === 'string');
-  for (const task of allTasks) {
-    const mod = findModule(task.module)!;
-    for (const hostName of hosts) {
-      const report = (d: Diagnostic) => merger.add(d, hostName);
+  // What a host's scope holds whatever the task: made once per host, not once per host and task.
+  const perHost = new Map(
+    hosts.map((hostName) => {
       const host = hostOf(inv, hostName)!;
-      const known = runtimeNames.get(hostName)!;
       const magic = magicVars(host, inv, pb.dir, opts.check);
       const base: Record<string, unknown> = { ...host.vars };
       const playVars = renderVarsBlock(play.vars, { ...base, ...opts.extraVars, ...magic });
-      const taskVars = renderVarsBlock(task.vars, { ...base, ...playVars, ...opts.extraVars, ...magic });
-      const scope: Record<string, unknown> = { ...base, ...playVars, ...taskVars, ...opts.extraVars, ...magic };
+      // The scope of a task without vars of its own (most tasks): read-only, shared by those tasks.
+      const scope: Record<string, unknown> = { ...base, ...playVars, ...opts.extraVars, ...magic };
+      return [hostName, { host, magic, base, playVars, scope }] as const;
+    }),
+  );
+  for (const task of allTasks) {
+    const mod = findModule(task.module)!;
+    // Arguments without a template render alike for every host: their -j values are scanned once.
+    const argsStatic = !holdsTemplate(task.args);
+    let staticArgUses: { value: JobsValue; at: ReturnType<typeof src.locate>; who: string }[] | undefined;
+    for (const hostName of hosts) {
+      const report = (d: Diagnostic) => merger.add(d, hostName);
+      const { host, magic, base, playVars, scope: hostScope } = perHost.get(hostName)!;
+      const known = runtimeNames.get(hostName)!;
+      let scope = hostScope;
+      if (Object.keys(task.vars).length > 0) {
+        const taskVars = renderVarsBlock(task.vars, hostScope);
+        scope = { ...base, ...playVars, ...taskVars, ...opts.extraVars, ...magic };
+      }
       const runtime = new Set<string>([...known, ...unloadedRegisters, ...(task.isHandler ? playRegistered : []), ...(task.loop !== undefined ? [task.loopVar] : [])]);
 
       // Undefined variables in templates and expressions.
@@ -238,10 +261,15 @@ function checkPlay(pb: PlaybookSpec, play: PlaySpec, hosts: string[], inv: Inven
       const playLabel = `play "${play.name}"`;
       const uses: { value: JobsValue; at: ReturnType<typeof src.locate>; who: string }[] = [];
       const args = partialRender(task.args, scope) as Record<string, unknown>;
-      for (const u of mod.parallelism?.(args) ?? []) {
-        const at = u.offset !== undefined && u.arg in task.args ? locateToken(src, task.args, u.arg, args[u.arg], u.offset) : src.locate(task.args, u.arg) ?? src.locate(task.raw, task.moduleKey);
-        uses.push({ value: useToValue(u), at, who: taskLabel });
+      let argUses = argsStatic ? staticArgUses : undefined;
+      if (!argUses) {
+        argUses = (mod.parallelism?.(args) ?? []).map((u) => {
+          const at = u.offset !== undefined && u.arg in task.args ? locateToken(src, task.args, u.arg, args[u.arg], u.offset) : src.locate(task.args, u.arg) ?? src.locate(task.raw, task.moduleKey);
+          return { value: useToValue(u), at, who: taskLabel };
+        });
+        if (argsStatic) staticArgUses = argUses;
       }
+      uses.push(...argUses);
       const env = { ...play.environment, ...task.environment };
       for (const [k, v] of Object.entries(env)) {
         if (!MAKE_VARS.includes(k)) continue;

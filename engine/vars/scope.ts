@@ -9,20 +9,17 @@ import type { Inventory, InventoryHost } from '../inventory/model.js';
 export const MAGIC_VARS = ['inventory_hostname', 'inventory_hostname_short', 'group_names', 'groups', 'hostvars', 'playbook_dir', 'inventory_dir', 'inventory_file', 'ansible_host', 'ansible_port', 'tsplay_check_mode', 'ansible_check_mode', 'hardware_class'] as const;
 
 export function magicVars(host: InventoryHost, inv: Inventory, playbookDir: string, check: boolean): Record<string, unknown> {
-  const groups: Record<string, string[]> = {};
-  for (const [n, g] of inv.groups) groups[n] = g.hosts;
-  const hostvars: Record<string, Record<string, unknown>> = {};
-  for (const [n, h] of inv.hosts) hostvars[n] = h.vars;
+  const shared = inventoryWide(inv);
   return {
     inventory_hostname: host.name,
     inventory_hostname_short: host.name.split('.')[0],
     group_names: host.groups.filter((g) => g !== 'all'),
-    groups,
-    hostvars,
+    groups: shared.groups,
+    hostvars: shared.hostvars,
     playbook_dir: playbookDir,
     // As in Ansible: files an inventory names (e.g. distcc_manifest) are relative to it.
-    inventory_dir: path.dirname(path.resolve(inv.path)),
-    inventory_file: path.resolve(inv.path),
+    inventory_dir: shared.inventoryDir,
+    inventory_file: shared.inventoryFile,
     tsplay_check_mode: check,
     ansible_check_mode: check,
     hardware_class: host.hardwareClass,
@@ -30,6 +27,34 @@ export function magicVars(host: InventoryHost, inv: Inventory, playbookDir: stri
     ansible_host: host.address,
     ansible_port: host.port,
   };
+}
+
+interface InventoryWide {
+  groups: Readonly<Record<string, string[]>>;
+  hostvars: Readonly<Record<string, Record<string, unknown>>>;
+  inventoryDir: string;
+  inventoryFile: string;
+}
+
+const wide = new WeakMap<Inventory, InventoryWide>();
+
+/**
+ * The magic variables that are the same for every host of an inventory, made once per inventory
+ * (a loaded inventory does not change) and shared by every host's scope, read-only: built anew for
+ * each host and task, they made validating and running a play cost time in the square of its hosts.
+ */
+function inventoryWide(inv: Inventory): InventoryWide {
+  let w = wide.get(inv);
+  if (!w) {
+    const groups: Record<string, string[]> = {};
+    for (const [n, g] of inv.groups) groups[n] = g.hosts;
+    const hostvars: Record<string, Record<string, unknown>> = {};
+    for (const [n, h] of inv.hosts) hostvars[n] = h.vars;
+    const inventoryFile = path.resolve(inv.path);
+    w = { groups: Object.freeze(groups), hostvars: Object.freeze(hostvars), inventoryDir: path.dirname(inventoryFile), inventoryFile };
+    wide.set(inv, w);
+  }
+  return w;
 }
 
 export interface ScopeLayers {
