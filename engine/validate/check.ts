@@ -105,6 +105,9 @@ function safeTemplateVariables(s: string): ReturnType<typeof templateVariables> 
   }
 }
 
+/** A parallelism value a task can reach, where it is written, and who writes it (for messages). */
+type JobsUse = { value: JobsValue; at: ReturnType<PlaybookSpec['source']['locate']>; who: string };
+
 /** Whether a string anywhere in `value` holds a template. */
 function holdsTemplate(value: unknown): boolean {
   if (typeof value === 'string') return hasTemplate(value);
@@ -151,7 +154,7 @@ function checkPlay(pb: PlaybookSpec, play: PlaySpec, hosts: string[], inv: Inven
     const mod = findModule(task.module)!;
     // Arguments without a template render alike for every host: their -j values are scanned once.
     const argsStatic = !holdsTemplate(task.args);
-    let staticArgUses: { value: JobsValue; at: ReturnType<typeof src.locate>; who: string }[] | undefined;
+    let staticArgUses: JobsUse[] | undefined;
     for (const hostName of hosts) {
       const report = (d: Diagnostic) => merger.add(d, hostName);
       const { host, magic, base, playVars, scope: hostScope } = perHost.get(hostName)!;
@@ -259,7 +262,7 @@ function checkPlay(pb: PlaybookSpec, play: PlaySpec, hosts: string[], inv: Inven
       // `who` names where the value is written: a play's environment or vars is reported once for the play.
       const taskLabel = `task "${task.name}"`;
       const playLabel = `play "${play.name}"`;
-      const uses: { value: JobsValue; at: ReturnType<typeof src.locate>; who: string }[] = [];
+      const uses: JobsUse[] = [];
       const args = partialRender(task.args, scope) as Record<string, unknown>;
       let argUses = argsStatic ? staticArgUses : undefined;
       if (!argUses) {
