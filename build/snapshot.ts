@@ -13,7 +13,7 @@
  */
 import { build, type Plugin } from 'esbuild';
 import { spawnSync } from 'node:child_process';
-import { rmSync, statSync, writeFileSync } from 'node:fs';
+import { readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { EXTERNAL, nativeAddons, nodeSshDirectoryHelpersOut, ssh2ClientOnly } from './bundle.js';
@@ -51,6 +51,90 @@ function precompiledValidators(root: string): Plugin {
   };
 }
 
+/**
+ * The SSH client (node-ssh and ssh2's client, as dist/bundle has them) as a module graph that can
+ * be made more than once: `require('tsplay:ssh-graph')` is a function that runs the graph's module
+ * bodies anew at each call, with the `require` it is given, and returns node-ssh's exports (and,
+ * for the warm-up only, ssh2's server and key generator, whose module bodies run only when asked).
+ *
+ * Why: ssh2 cannot be loaded while the snapshot is built and kept, because its module state comes
+ * from the machine it runs on (its native crypto binding, which a snapshot cannot hold; the CPU's
+ * AES support; the poly1305 WebAssembly, which does not exist while a snapshot is built). But V8
+ * keeps the bytecode of every function that has run, and every instance of the graph shares its
+ * functions' code: the warm-up (cli/snapshot-ssh-warmup.ts) makes one instance, without the
+ * binding, and runs a handshake, a command and a disconnect through it against ssh2's server in
+ * memory, then drops it; a run's first connection makes the instance it uses, with the binding,
+ * from code compiled at build time instead of at each start.
+ *
+ * `node-ssh`, as engine/transport/ssh.ts imports it, is that run-time instance.
+ */
+function sshGraph(outdir: string, root: string): Plugin {
+  return {
+    name: 'ssh-graph',
+    setup(b) {
+      b.onResolve({ filter: /^node-ssh$/ }, (args) =>
+        /[\\/]engine[\\/]transport[\\/]/.test(args.importer) ? { path: 'node-ssh', namespace: 'ssh-graph' } : undefined,
+      );
+      b.onResolve({ filter: /^tsplay:ssh-graph$/ }, () => ({ path: 'factory', namespace: 'ssh-graph' }));
+      b.onLoad({ filter: /^node-ssh$/, namespace: 'ssh-graph' }, () => ({
+        // `require` here is the bundle's own (its banner's), which resolves from the installation.
+        contents: "module.exports = require('tsplay:ssh-graph')(require).nodeSsh;",
+        loader: 'js',
+      }));
+      b.onLoad({ filter: /^factory$/, namespace: 'ssh-graph' }, async () => {
+        const graph = await build({
+          stdin: {
+            contents: [
+              "exports.nodeSsh = require('node-ssh');",
+              "exports.warmUp = () => ({ Server: require('ssh2/lib/server.js'), generateKeyPairSync: require('ssh2/lib/keygen.js').generateKeyPairSync });",
+            ].join('\n'),
+            resolveDir: root,
+            loader: 'js',
+          },
+          write: false,
+          bundle: true,
+          format: 'cjs',
+          platform: 'node',
+          target: 'node20',
+          external: EXTERNAL,
+          plugins: [ssh2ClientOnly, nodeSshDirectoryHelpersOut, poly1305WithoutWasm, nativeAddons(outdir)],
+          logLevel: 'warning',
+          legalComments: 'none',
+          minifyWhitespace: true,
+          minifySyntax: true,
+        });
+        const code = graph.outputFiles[0]!.text;
+        return {
+          contents: `module.exports = function sshGraph(require) {\nvar module = { exports: {} }, exports = module.exports;\n${code}\nreturn module.exports;\n};\n`,
+          resolveDir: outdir,
+          loader: 'js',
+        };
+      });
+    },
+  };
+}
+
+/**
+ * ssh2's poly1305 (for chacha20-poly1305) is WebAssembly, which node does not have while it builds
+ * a snapshot; ssh2 instantiates it before any connection starts, and waits for it. Without
+ * WebAssembly (only then) the module gives a stand-in whose functions say so if they are called:
+ * the warm-up negotiates AES-GCM and never calls them.
+ */
+const poly1305WithoutWasm: Plugin = {
+  name: 'poly1305-without-wasm',
+  setup(b) {
+    b.onLoad({ filter: /[\\/]ssh2[\\/]lib[\\/]protocol[\\/]crypto[\\/]poly1305\.js$/ }, (args) => ({
+      contents: `${readFileSync(args.path, 'utf8')}
+if (typeof WebAssembly === 'undefined') module.exports = function () {
+  var unavailable = function () { throw new Error('poly1305 is not available without WebAssembly'); };
+  return Promise.resolve({ _malloc: function () { return 0; }, cwrap: function () { return unavailable; } });
+};
+`,
+      loader: 'js',
+    }));
+  },
+};
+
 export async function buildSnapshot(root = installRoot()): Promise<{ blob?: string; problem?: string }> {
   const outdir = path.join(root, 'dist', 'snapshot');
   rmSync(outdir, { recursive: true, force: true });
@@ -63,7 +147,7 @@ export async function buildSnapshot(root = installRoot()): Promise<{ blob?: stri
     platform: 'node',
     target: 'node20',
     external: EXTERNAL,
-    plugins: [ssh2ClientOnly, nodeSshDirectoryHelpersOut, precompiledValidators(root), nativeAddons(outdir)],
+    plugins: [sshGraph(outdir, root), ssh2ClientOnly, nodeSshDirectoryHelpersOut, precompiledValidators(root), nativeAddons(outdir)],
     // While the snapshot is built, `require` loads only Node's own modules; snapshot-entry.ts points
     // these two at the installation when tsplay starts.
     define: { 'import.meta.url': '__tsplayImportMetaUrl' },
@@ -75,6 +159,9 @@ export async function buildSnapshot(root = installRoot()): Promise<{ blob?: stri
       ].join(' '),
     },
     logLevel: 'warning',
+    // esbuild keeps quiet about suspicious code inside node_modules, but the SSH graph reaches this
+    // build as one virtual module: asn1's `!strings instanceof Array` would be reported at each build.
+    logOverride: { 'suspicious-boolean-not': 'silent' },
     legalComments: 'none',
     // The source is part of the snapshot (V8 keeps it to compile functions on first call), and
     // the bigger the snapshot, the longer node takes to read it in: whitespace and syntax

@@ -9,8 +9,8 @@
  *
  * What the snapshot must not hold is anything that belongs to the run rather than the build: no
  * module computes paths, colours or environment at load time (the install root is forgotten below;
- * chalk's levels are chosen per stream when a reporter starts; ssh2, with its native binding, is
- * loaded at run time through a real `require`).
+ * chalk's levels are chosen per stream when a reporter starts; ssh2's module graph, with its
+ * native binding, is instantiated at run time: build/snapshot.ts, sshGraph).
  */
 import { readdirSync } from 'node:fs';
 import { createRequire } from 'node:module';
@@ -20,8 +20,9 @@ import v8 from 'node:v8';
 import type { ValidateFunction } from 'ajv';
 import { forgetInstallRoot } from '../engine/util/install.js';
 import { providePrecompiled, type Profile } from '../engine/validate/precompiled.js';
-import { main } from './main.js';
+import { buildProgram, main } from './main.js';
 import { warmRun } from './snapshot-warmup.js';
+import { warmSsh, type SshGraph } from './snapshot-ssh-warmup.js';
 import { prepare } from '../engine/prepare.js';
 import { renderTemplate } from '../engine/template/render.js';
 import { evaluateExpression } from '../engine/expr/index.js';
@@ -57,16 +58,44 @@ try {
   warmUpNote('failed', err);
 }
 
-// The run path too (cli/snapshot-warmup.ts): a playbook through the Runner against in-memory hosts.
-// The build's event loop runs it, and settleTimers after it, to the end before the snapshot is taken.
-warmRun(SHIPPED.inventory)
+// Then, in turn: commander parsing command lines (warmCli below); the run path (cli/snapshot-warmup.ts):
+// a playbook through the Runner against in-memory hosts. The build's event loop runs them, and
+// settleTimers after them, to the end before the snapshot is taken.
+// Then ssh2 and node-ssh (cli/snapshot-ssh-warmup.ts): the same playbook through the SSH transport,
+// to ssh2's server in memory. Nothing of an in-memory connection keeps the event loop alive: a
+// warm-up stuck on one would let node take the snapshot halfway, silently, but for this timer.
+const stuck = setTimeout(() => warmUpNote('did not finish within 60 s'), 60_000);
+warmCli()
+  .catch((err: unknown) => warmUpNote('command line failed', err))
+  .then(() => warmRun(SHIPPED.inventory))
   .then(
     (outcome) => {
       if (outcome !== 'ok') warmUpNote(`run ended ${outcome}`);
     },
     (err: unknown) => warmUpNote('run failed', err),
   )
-  .finally(settleTimers);
+  .then(() => warmSsh(require('tsplay:ssh-graph') as (req: (id: string) => unknown) => SshGraph, SHIPPED.inventory))
+  .then((outcome) => {
+    if (outcome !== 'ok') warmUpNote(`ssh run ended ${outcome}`);
+  })
+  .catch((err: unknown) => warmUpNote('ssh run failed', err))
+  .finally(() => {
+    clearTimeout(stuck);
+    return settleTimers();
+  });
+
+/**
+ * commander's parsing of a `run` and a `check` command line, as every start does, with each
+ * command's action replaced by nothing (~90 of commander's functions, ~3 ms of compiling a start).
+ */
+async function warmCli(): Promise<void> {
+  for (const args of [['run', '-i', SHIPPED.inventory, '--forks', '10', '-v', 'warm-up.yml'], ['check', '-i', SHIPPED.inventory, 'warm-up.yml']]) {
+    const argv = ['node', 'tsplay', ...args];
+    const program = await buildProgram(argv);
+    for (const command of program.commands) command.action(() => undefined);
+    await program.parseAsync(argv);
+  }
+}
 
 /** Says on stderr (build/snapshot.ts passes on the lines that start so) that a warm-up went wrong. */
 function warmUpNote(what: string, err?: unknown): void {

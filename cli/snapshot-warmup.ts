@@ -18,6 +18,7 @@ import path from 'node:path';
 import { Writable } from 'node:stream';
 import { EventBus } from '../engine/events.js';
 import { prepare } from '../engine/prepare.js';
+import type { TransportFactory } from '../engine/run/connections.js';
 import { Runner } from '../engine/run/runner.js';
 import { OutputCollector } from '../engine/transport/output.js';
 import { wrapCommand } from '../engine/transport/remote-command.js';
@@ -57,6 +58,21 @@ const PLAYBOOK = `
         msg: "{{ inventory_hostname }}: {{ load.stdout }}"
 `;
 
+/**
+ * What REMOTE_SHELL_COMMAND's /bin/sh answers to `text` from the controller: the greeting to the
+ * script's start, `ok` and exit status 0 to each command (used by the in-memory SSH server of
+ * cli/snapshot-ssh-warmup.ts too).
+ */
+export function answerAsShell(text: string, stdout: (b: Buffer) => void, stderr: (b: Buffer) => void): void {
+  const prefix = /^f=(\S+)$/m.exec(text);
+  const token = /printf '\\036%s %d\\n' (\S+) \$\?/.exec(text);
+  if (prefix) stdout(Buffer.from(`tsplay-shell setsid proc ${prefix[1]}\n`));
+  else if (token) {
+    stdout(Buffer.from(`ok\n\x1e${token[1]} 0\n`));
+    stderr(Buffer.from(`\x1e${token[1]}\n`));
+  }
+}
+
 /** A ShellChannel whose far end answers as REMOTE_SHELL_COMMAND's /bin/sh does: the greeting, then `ok` and exit status 0 for every command. */
 class LoopbackShell implements ShellChannel {
   private readonly data: Array<(b: Buffer) => void> = [];
@@ -71,15 +87,13 @@ class LoopbackShell implements ShellChannel {
   }
 
   write(text: string): boolean {
-    const prefix = /^f=(\S+)$/m.exec(text);
-    const token = /printf '\\036%s %d\\n' (\S+) \$\?/.exec(text);
-    setImmediate(() => {
-      if (prefix) for (const l of this.data) l(Buffer.from(`tsplay-shell setsid proc ${prefix[1]}\n`));
-      else if (token) {
-        for (const l of this.data) l(Buffer.from(`ok\n\x1e${token[1]} 0\n`));
-        for (const l of this.errs) l(Buffer.from(`\x1e${token[1]}\n`));
-      }
-    });
+    setImmediate(() =>
+      answerAsShell(
+        text,
+        (b) => this.data.forEach((l) => l(b)),
+        (b) => this.errs.forEach((l) => l(b)),
+      ),
+    );
     return true;
   }
 
@@ -114,8 +128,11 @@ class LoopbackTransport implements Transport {
   }
 }
 
-/** Runs the warm-up playbook against `inventory`; resolves with the run's outcome. */
-export async function warmRun(inventory: string): Promise<string> {
+/**
+ * Runs the warm-up playbook against `inventory`, every host reached through `transportFactory`
+ * (by default an in-memory stand-in for the remote shell); resolves with the run's outcome.
+ */
+export async function warmRun(inventory: string, transportFactory: TransportFactory = (h) => new LoopbackTransport(h.name)): Promise<string> {
   const dir = mkdtempSync(path.join(os.tmpdir(), 'tsplay-snapshot-warmup-'));
   try {
     const book = path.join(dir, 'warm-up.yml');
@@ -135,7 +152,7 @@ export async function warmRun(inventory: string): Promise<string> {
       extraVars: {},
       trustNewHostKeys: false,
       signal: new AbortController().signal,
-      transportFactory: (h) => new LoopbackTransport(h.name),
+      transportFactory,
     }, bus);
     const summary = await runner.run();
     await reporter.finish();

@@ -9,7 +9,7 @@ import { randomBytes } from 'node:crypto';
 import { promises as fs } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { Readable } from 'node:stream';
+import { Readable, type Duplex } from 'node:stream';
 import type { NodeSSH } from 'node-ssh';
 import {
   appendKnownHost,
@@ -76,6 +76,13 @@ export interface SshTransportOptions {
    * instead of a channel each. Default: on, unless the environment sets TSPLAY_SSH_SHELL=0.
    */
   remoteShell?: boolean;
+  /**
+   * For the start-up snapshot's warm-up (cli/snapshot-ssh-warmup.ts), which connects to ssh2's
+   * server in memory: the client class to use instead of node-ssh's, and the stream to speak SSH
+   * over instead of a TCP connection to address:port.
+   */
+  client?: typeof NodeSSH;
+  socket?: () => Duplex;
 }
 
 /** A connect attempt that failed in a way worth retrying, and when the next one starts. */
@@ -156,6 +163,8 @@ export class SshTransport implements Transport {
   private readonly useShell: boolean;
   private shell?: RemoteShell;
   private readonly lossListeners = new Set<(err: UnreachableError) => void>();
+  private readonly client?: typeof NodeSSH;
+  private readonly socket?: () => Duplex;
 
   constructor(opts: SshTransportOptions) {
     this.host = opts.host;
@@ -172,6 +181,8 @@ export class SshTransport implements Transport {
     this.keepaliveIntervalMs = opts.keepaliveIntervalMs ?? 5000;
     this.channels = new Semaphore(opts.maxChannels ?? 8);
     this.useShell = opts.remoteShell ?? process.env.TSPLAY_SSH_SHELL !== '0';
+    this.client = opts.client;
+    this.socket = opts.socket;
   }
 
   connect(): Promise<void> {
@@ -308,7 +319,7 @@ export class SshTransport implements Transport {
   }
 
   private async open(): Promise<void> {
-    const { NodeSSH: Client } = await import('node-ssh');
+    const Client = this.client ?? (await import('node-ssh')).NodeSSH;
     const privateKey = await this.readPrivateKey();
     const entries = await this.readKnownHosts();
     const attempts = this.connectRetries + 1;
@@ -355,6 +366,7 @@ export class SshTransport implements Transport {
       const connecting = ssh.connect({
         host: this.address,
         port: this.port,
+        sock: this.socket?.(),
         username: this.user,
         privateKey,
         agent: privateKey === undefined ? this.agent : undefined,
