@@ -145,14 +145,39 @@ export function knownKeyTypes(entries: readonly KnownHostEntry[], name: string):
   return [...new Set(types)];
 }
 
-/** Reads and parses a known_hosts file; a missing file is an empty list. */
-export async function readKnownHosts(file: string): Promise<KnownHostEntry[]> {
+/** Parsed files by path, with the stat they were parsed at (see readKnownHosts). */
+const parsedFiles = new Map<string, { stamp: string; entries: Promise<readonly KnownHostEntry[]> }>();
+
+/**
+ * Reads and parses a known_hosts file; a missing file is an empty list. Every host of a run reads
+ * the same file as it connects: the file is parsed once while its device, inode, size and mtime
+ * stay the same (a stat per call), so a run on n hosts no longer reads and parses it n times. The
+ * entries are frozen: every caller shares them. An edit (ssh-keygen -R, an append by
+ * --trust-new-host-keys) changes the stat, and the next call reads the file again. (An edit that
+ * keeps the size within the same tick of the kernel's coarse file clock, a few ms, after a stat
+ * could go unseen by that one call, as it would by a read made a few ms earlier.)
+ */
+export async function readKnownHosts(file: string): Promise<readonly KnownHostEntry[]> {
+  let stamp: string;
   try {
-    return parseKnownHosts(await fs.readFile(file, 'utf8'));
+    const st = await fs.stat(file, { bigint: true });
+    stamp = `${st.dev}:${st.ino}:${st.size}:${st.mtimeNs}:${st.ctimeNs}`;
   } catch (err) {
     if ((err as NodeJS.ErrnoException).code === 'ENOENT') return [];
     throw err;
   }
+  const cached = parsedFiles.get(file);
+  if (cached?.stamp === stamp) return cached.entries;
+  const entries = fs.readFile(file, 'utf8').then(
+    (text) => Object.freeze(parseKnownHosts(text).map((e) => Object.freeze(e))),
+    (err: NodeJS.ErrnoException) => {
+      parsedFiles.delete(file);
+      if (err.code === 'ENOENT') return [];
+      throw err;
+    },
+  );
+  parsedFiles.set(file, { stamp, entries });
+  return entries;
 }
 
 let appendQueue: Promise<unknown> = Promise.resolve();

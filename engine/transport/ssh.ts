@@ -356,7 +356,7 @@ export class SshTransport implements Transport {
   private async attempt(
     Client: typeof NodeSSH,
     privateKey: string | undefined,
-    entries: KnownHostEntry[],
+    entries: readonly KnownHostEntry[],
   ): Promise<NodeSSH> {
     const ssh = new Client();
     const name = knownHostName(this.address, this.port);
@@ -544,7 +544,7 @@ export class SshTransport implements Transport {
     this.state = 'ready';
   }
 
-  private async checkHostKey(entries: KnownHostEntry[], name: string, key: Buffer): Promise<void> {
+  private async checkHostKey(entries: readonly KnownHostEntry[], name: string, key: Buffer): Promise<void> {
     const verdict = verifyHostKey(entries, name, key);
     const type = keyTypeOf(key);
     const fp = fingerprint(key);
@@ -602,7 +602,7 @@ export class SshTransport implements Transport {
     }
   }
 
-  private async readKnownHosts(): Promise<KnownHostEntry[]> {
+  private async readKnownHosts(): Promise<readonly KnownHostEntry[]> {
     try {
       return await readKnownHosts(this.knownHostsPath);
     } catch (err) {

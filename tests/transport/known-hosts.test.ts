@@ -9,6 +9,7 @@ import {
   keyTypeOf,
   knownHostName,
   parseKnownHosts,
+  readKnownHosts,
   verifyHostKey,
 } from '../../engine/transport/known-hosts.js';
 import { keygen } from '../helpers/sshd.js';
@@ -123,4 +124,32 @@ test('appendKnownHost creates the file 0600, adds a missing newline, never dupli
   writeFileSync(noNewline, `web1 ${lineB}`);
   await appendKnownHost(noNewline, 'web2', keyA);
   expect(readFileSync(noNewline, 'utf8')).toBe(`web1 ${lineB}\nweb2 ${lineA}\n`);
+});
+
+describe('readKnownHosts: parsed once per version of the file', () => {
+  test('an unchanged file gives every caller the same frozen entries, concurrent callers included', async () => {
+    const file = path.join(dir, 'shared_known_hosts');
+    writeFileSync(file, `web1 ${lineA}\nweb2 ${lineB}\n`);
+    const [a, b] = await Promise.all([readKnownHosts(file), readKnownHosts(file)]);
+    const c = await readKnownHosts(file);
+    expect(a).toBe(b);
+    expect(c).toBe(a);
+    expect(Object.isFrozen(a) && a.every((e) => Object.isFrozen(e))).toBe(true);
+    expect(a.map((e) => e.hosts)).toEqual(['web1', 'web2']);
+  });
+
+  test('an edit is seen by the next call: an append, a rewrite of the same size, a removal', async () => {
+    const file = path.join(dir, 'edited_known_hosts');
+    writeFileSync(file, `web1 ${lineA}\n`);
+    const first = await readKnownHosts(file);
+    expect(verifyHostKey(first, 'web1', keyA).status).toBe('match');
+    await appendKnownHost(file, 'web2', keyB);
+    expect((await readKnownHosts(file)).map((e) => e.hosts)).toEqual(['web1', 'web2']);
+    // The same number of bytes, another key for web1 (what ssh-keygen -R and a re-add could leave).
+    writeFileSync(file, `web1 ${lineB}\nweb2 ${lineA}\n`);
+    const rewritten = await readKnownHosts(file);
+    expect(verifyHostKey(rewritten, 'web1', keyA).status).toBe('changed');
+    rmSync(file);
+    expect(await readKnownHosts(file)).toEqual([]);
+  });
 });
