@@ -58,12 +58,12 @@ try {
   warmUpNote('failed', err);
 }
 
-// Then, in turn: commander parsing command lines (warmCli below); the run path (cli/snapshot-warmup.ts):
-// a playbook through the Runner against in-memory hosts. The build's event loop runs them, and
-// settleTimers after them, to the end before the snapshot is taken.
-// Then ssh2 and node-ssh (cli/snapshot-ssh-warmup.ts): the same playbook through the SSH transport,
-// to ssh2's server in memory. Nothing of an in-memory connection keeps the event loop alive: a
-// warm-up stuck on one would let node take the snapshot halfway, silently, but for this timer.
+// Then, in turn: commander parsing command lines (warmCli below); the run path
+// (cli/snapshot-warmup.ts), a playbook through the Runner against in-memory hosts; ssh2 and node-ssh
+// (cli/snapshot-ssh-warmup.ts), the same playbook through the SSH transport to ssh2's server in
+// memory. The build's event loop runs them, and settleTimers after them, to the end before the
+// snapshot is taken. Nothing of an in-memory connection keeps the event loop alive: a warm-up
+// stuck on one would let node take the snapshot halfway, silently, but for this timer.
 const stuck = setTimeout(() => warmUpNote('did not finish within 60 s'), 60_000);
 warmCli()
   .catch((err: unknown) => warmUpNote('command line failed', err))
