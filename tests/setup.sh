@@ -9,9 +9,11 @@ if [ "$(id -u)" -ne 0 ]; then
   exit 1
 fi
 
+# g++: npm builds ssh2's and cpu-features' optional native addons with it (node-gyp), as on a real
+# controller; tests/transport/snapshot-ssh.test.ts checks a run loads ssh2's binding.
 PACKAGES=(
   openssh-server openssh-client iproute2 util-linux procps psmisc python3 strace
-  make gcc libc6-dev distcc distcc-pump
+  make gcc g++ libc6-dev distcc distcc-pump
   bc flex bison libelf-dev libssl-dev xz-utils
   chromium
 )
