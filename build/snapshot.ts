@@ -62,8 +62,8 @@ function precompiledValidators(root: string): Plugin {
  * AES support; the poly1305 WebAssembly, which does not exist while a snapshot is built). But V8
  * keeps the bytecode of every function that has run, and every instance of the graph shares its
  * functions' code: the warm-up (cli/snapshot-ssh-warmup.ts) makes one instance, without the
- * binding, and runs a handshake, a command and a disconnect through it against ssh2's server in
- * memory, then drops it; a run's first connection makes the instance it uses, with the binding,
+ * binding, runs its playbook through tsplay's SSH transport and that instance against ssh2's
+ * server in memory, then drops it; a run's first connection makes the instance it uses, with the binding,
  * from code compiled at build time instead of at each start.
  *
  * `node-ssh`, as engine/transport/ssh.ts imports it, is that run-time instance.
