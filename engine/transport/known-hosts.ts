@@ -150,8 +150,8 @@ const parsedFiles = new Map<string, { stamp: string; entries: Promise<readonly K
 
 /**
  * Reads and parses a known_hosts file; a missing file is an empty list. Every host of a run reads
- * the same file as it connects: the file is parsed once while its device, inode, size and mtime
- * stay the same (a stat per call), so a run on n hosts no longer reads and parses it n times. The
+ * the same file as it connects: the file is parsed once while its device, inode, size, mtime and
+ * ctime stay the same (a stat per call), so a run on n hosts no longer reads and parses it n times. The
  * entries are frozen: every caller shares them. An edit (ssh-keygen -R, an append by
  * --trust-new-host-keys) changes the stat, and the next call reads the file again. (An edit that
  * keeps the size within the same tick of the kernel's coarse file clock, a few ms, after a stat
@@ -171,7 +171,7 @@ export async function readKnownHosts(file: string): Promise<readonly KnownHostEn
   const entries = fs.readFile(file, 'utf8').then(
     (text) => Object.freeze(parseKnownHosts(text).map((e) => Object.freeze(e))),
     (err: NodeJS.ErrnoException) => {
-      parsedFiles.delete(file);
+      if (parsedFiles.get(file)?.entries === entries) parsedFiles.delete(file);
       if (err.code === 'ENOENT') return [];
       throw err;
     },
