@@ -64,12 +64,10 @@ describe('a run from the snapshot, against a real sshd', () => {
   });
 
   test('makes its SSH client at run time: the native crypto binding is loaded, the command runs', () => {
-    const kh = path.join(dir, 'known_hosts');
-    writeFileSync(kh, `[127.0.0.1]:${sshd.port} ${sshd.hostKeyPub}\n`);
     const inv = path.join(dir, 'inventory.yml');
     writeFileSync(
       inv,
-      `all:\n  hosts:\n    h: { address: 127.0.0.1, port: ${sshd.port}, user: ${sshd.user}, private_key: ${sshd.clientKeyPath}, known_hosts_file: ${kh}, hardware_class: x86_64 }\n`,
+      `all:\n  hosts:\n    h: { address: 127.0.0.1, port: ${sshd.port}, user: ${sshd.user}, private_key: ${sshd.clientKeyPath}, known_hosts_file: ${sshd.knownHostsPath}, hardware_class: x86_64 }\n`,
     );
     const pb = path.join(dir, 'hello.yml');
     writeFileSync(pb, `- hosts: h\n  tasks:\n    - name: hello\n      command: echo hello from the host\n      register: out\n    - debug:\n        msg: "{{ out.stdout }}"\n`);
