@@ -14,6 +14,7 @@
  * those few stay to compile at run time.
  */
 import { appendFileSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { isBuiltin } from 'node:module';
 import os from 'node:os';
 import path from 'node:path';
 import { Duplex } from 'node:stream';
@@ -33,10 +34,8 @@ type WarmServer = new (config: { hostKeys: string[] }, onClient: (client: WarmSe
 
 interface WarmServerClient {
   on(event: 'authentication', fn: (ctx: { method: string; accept(): void; reject(): void }) => void): this;
-  on(event: 'ready', fn: () => void): this;
   on(event: 'session', fn: (accept: () => WarmSession) => void): this;
-  on(event: 'error' | 'close', fn: () => void): this;
-  end(): void;
+  on(event: 'error', fn: () => void): this;
 }
 
 interface WarmSession {
@@ -88,13 +87,10 @@ function pipePair(): [Duplex, Duplex] {
   return [ends[0]!, ends[1]!];
 }
 
-/** Only Node's own modules: no native addon, no optional dependency. */
+/** Only Node's own modules: no native addon, no optional dependency (cpu-features). */
 function requireBuiltinsOnly(id: string): unknown {
-  if (id.startsWith('node:') || !/[./]/.test(id)) {
-    if (id === 'cpu-features') throw new Error('cpu-features is not loaded in the snapshot warm-up');
-    return require(id);
-  }
-  throw new Error(`${id} is not loaded in the snapshot warm-up`);
+  if (!isBuiltin(id)) throw new Error(`${id} is not loaded in the snapshot warm-up`);
+  return require(id);
 }
 
 /**
